@@ -1,0 +1,70 @@
+/* drop.h — every reason the stack discards a packet, one counter each.
+ *
+ * X-macro list: DROP(name, "one-line description"). The description names the
+ * rule and, where one exists, the RFC section it comes from. skiff_drop() bumps
+ * the counter and frees the packet; tools print the table with skiff_drop_name().
+ */
+#ifndef SKIFF_DROP_H
+#define SKIFF_DROP_H
+
+#define SKIFF_DROP_REASONS(DROP) \
+	DROP(ETH_SHORT,          "eth: frame shorter than the Ethernet header") \
+	DROP(ETH_NOT_FOR_US,     "eth: destination MAC is not ours, broadcast or a joined group") \
+	DROP(ETH_BAD_SRC,        "eth: source MAC is multicast/broadcast (IEEE 802.3)") \
+	DROP(ETH_UNKNOWN_TYPE,   "eth: ethertype not handled") \
+	DROP(ETH_VLAN_MISMATCH,  "eth: 802.1Q tag does not match the interface VLAN") \
+	DROP(ETH_NO_IFACE,       "eth: frame arrived on an interface index the stack does not have") \
+	DROP(ARP_SHORT,          "arp: shorter than 28 bytes (RFC 826)") \
+	DROP(ARP_UNSUPPORTED,    "arp: hardware/protocol type or lengths not Ethernet/IPv4 (RFC 826)") \
+	DROP(ARP_BAD_OP,         "arp: opcode neither request nor reply (RFC 826)") \
+	DROP(ARP_BAD_SENDER,     "arp: sender address invalid (multicast/broadcast MAC, or our own IP)") \
+	DROP(ARP_NOT_FOR_US,     "arp: target address is not one of ours (RFC 826 merge only)") \
+	DROP(ARP_REPLY_LIMITED,  "arp: reply suppressed by the per-stack rate limit") \
+	DROP(ARP_HOLD_FULL,      "arp: packet waiting for resolution dropped, hold queue full (RFC 1122 2.3.2.2)") \
+	DROP(ARP_UNRESOLVED,     "arp: resolution failed after retries; ICMP host unreachable sent") \
+	DROP(ARP_TABLE_FULL,     "arp: neighbour table full, no entry could be recycled") \
+	DROP(IP4_SHORT,          "ip4: shorter than 20 bytes (RFC 1812 5.2.2)") \
+	DROP(IP4_BAD_VERSION,    "ip4: version is not 4 (RFC 1812 5.2.2)") \
+	DROP(IP4_BAD_IHL,        "ip4: header length < 20 or beyond the frame (RFC 1812 5.2.2)") \
+	DROP(IP4_BAD_CSUM,       "ip4: header checksum wrong (RFC 1812 5.2.2)") \
+	DROP(IP4_BAD_TOTLEN,     "ip4: total length < header length or > frame (RFC 1812 5.2.2)") \
+	DROP(IP4_BAD_SRC,        "ip4: source is multicast, broadcast, loopback, 0/8 or class E (RFC 1812 5.3.7)") \
+	DROP(IP4_MARTIAN_DST,    "ip4: destination is loopback, 0/8 or class E on the wire (RFC 1122 3.2.1.3)") \
+	DROP(IP4_NOT_FOR_US,     "ip4: destination not local and forwarding is off (RFC 1122 3.3.4.2)") \
+	DROP(IP4_UNKNOWN_PROTO,  "ip4: no handler for the protocol; protocol unreachable sent (RFC 1122 3.2.2.1)") \
+	DROP(IP4_NO_ROUTE,       "ip4: output found no route (RFC 1812 5.2.4)") \
+	DROP(IP4_NO_BUF,         "ip4: output could not get a buffer for a header or fragment") \
+	DROP(REASM_BAD_FRAG,     "reasm: fragment length not a multiple of 8 with MF, or empty (RFC 791)") \
+	DROP(REASM_TOO_BIG,      "reasm: fragment would end past 65535 bytes (RFC 791; ping of death)") \
+	DROP(REASM_OVERLAP,      "reasm: overlapping fragment, whole datagram dropped (RFC 5722 rule applied to IPv4)") \
+	DROP(REASM_TIMEOUT,      "reasm: datagram not complete within the timeout (RFC 1122 3.3.2)") \
+	DROP(REASM_MEM,          "reasm: memory limit for fragments in flight reached") \
+	DROP(REASM_TABLE_FULL,   "reasm: too many datagrams in reassembly") \
+	DROP(REASM_DUP,          "reasm: exact duplicate fragment") \
+	DROP(REASM_TOO_MANY,     "reasm: more fragments for one datagram than reasm_max_frags") \
+	DROP(ICMP_SHORT,         "icmp: shorter than 8 bytes (RFC 792)") \
+	DROP(ICMP_BAD_CSUM,      "icmp: checksum wrong (RFC 792)") \
+	DROP(ICMP_UNHANDLED,     "icmp: type not handled (RFC 1122 3.2.2: silently discarded)") \
+	DROP(ICMP_BCAST_ECHO,    "icmp: echo to broadcast/multicast ignored (RFC 1122 3.2.2.6)") \
+	DROP(ICMP_ERR_BAD_QUOTE, "icmp: error quotes too little of the offending datagram (RFC 1122 3.2.2)") \
+	DROP(ICMP_ERR_NO_SOCKET, "icmp: error for a datagram no socket sent") \
+	DROP(ICMP_OUT_LIMITED,   "icmp: error not sent, rate limit (RFC 1812 4.3.2.8)") \
+	DROP(UDP_SHORT,          "udp: shorter than 8 bytes (RFC 768)") \
+	DROP(UDP_BAD_LEN,        "udp: length field < 8 or > IP payload (RFC 768)") \
+	DROP(UDP_BAD_CSUM,       "udp: checksum wrong (RFC 768, RFC 1122 4.1.3.4)") \
+	DROP(UDP_NO_PORT,        "udp: no socket for the port; port unreachable sent (RFC 1122 4.1.3.1)") \
+	DROP(UDP_RCVBUF_FULL,    "udp: socket receive buffer full (SO_RCVBUF)") \
+	DROP(UDP_ZERO_PORT,      "udp: source or destination port 0") \
+	DROP(TX_QUEUE_FULL,      "tx: interface transmit queue full")
+
+enum skiff_drop_reason {
+#define DROP_ENUM(n, d) SKIFF_DROP_##n,
+	SKIFF_DROP_REASONS(DROP_ENUM)
+#undef DROP_ENUM
+	SKIFF_DROP_MAX
+};
+
+const char *skiff_drop_name(enum skiff_drop_reason r);
+const char *skiff_drop_desc(enum skiff_drop_reason r);
+
+#endif

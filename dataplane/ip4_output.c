@@ -1,0 +1,127 @@
+/* ip4_output.c — IPv4 transmit: one header per piece of the L4 chain.
+ *
+ * The L4 layer cuts its message into fragment-sized pieces as it builds it, so
+ * fragmentation (RFC 791 3.2, "Fragmentation") is writing a header per piece with
+ * its offset and MF flag — no copy. A chain that does not fit the rules (a piece
+ * too long for the MTU, a middle piece not a multiple of 8) is re-cut by copying
+ * into fresh frames first. Then the neighbour layer frames and sends the pieces.
+ */
+#include "ip4.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "neigh.h"
+#include "stack.h"
+
+static bool chain_fits(const struct skiff_pkt *c, uint16_t mtu)
+{
+	uint32_t maxp = skiff_ip4_frag_payload(mtu);
+	if (!c->chain)
+		return c->len <= (uint32_t)mtu - IP4_HDR_LEN;
+	for (; c; c = c->chain) {
+		if (c->len > maxp)
+			return false;
+		if (c->chain && (c->len & 7))
+			return false;
+	}
+	return true;
+}
+
+/* Copy the chain's bytes into new frames of at most `piece` bytes each. */
+static struct skiff_pkt *recut(struct skiff_iface *ifc, struct skiff_pkt *src, uint32_t piece)
+{
+	struct skiff_pkt *head = NULL, **tail = &head, *cur = NULL;
+	const struct skiff_pkt *s;
+
+	for (s = src; s; s = s->chain) {
+		const uint8_t *d = skiff_pkt_data(s);
+		uint32_t left = s->len;
+		while (left) {
+			uint32_t room, n;
+			if (!cur || cur->len == piece || skiff_pkt_tailroom(cur) < 8) {
+				cur = skiff_iface_alloc(ifc);
+				if (!cur) {
+					skiff_pkt_free(head);
+					return NULL;
+				}
+				*tail = cur;
+				tail = &cur->chain;
+			}
+			room = piece - cur->len;
+			if (room > skiff_pkt_tailroom(cur))
+				room = skiff_pkt_tailroom(cur) & ~7u;
+			n = left < room ? left : room;
+			if (n == 0) {
+				skiff_pkt_free(head);
+				return NULL;
+			}
+			memcpy(skiff_pkt_put(cur, n), d, n);
+			d += n;
+			left -= n;
+		}
+	}
+	return head;
+}
+
+int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, const struct skiff_ip4_tx *tx,
+		     struct skiff_pkt *chain, uint64_t now)
+{
+	struct skiff_iface *ifc = skiff_stack_iface(st, rt->ifindex);
+	uint32_t total = skiff_pkt_chain_len(chain), off = 0;
+	struct ip4_repr ip;
+	struct skiff_pkt *p;
+
+	if (!ifc) {
+		skiff_drop(st, SKIFF_DROP_IP4_NO_ROUTE, chain);
+		return -ENETUNREACH;
+	}
+	if (total + IP4_HDR_LEN > 65535) {
+		skiff_pkt_free(chain);
+		return -EMSGSIZE;
+	}
+	if (!chain_fits(chain, ifc->mtu)) {
+		struct skiff_pkt *n;
+		if (tx->df) {
+			skiff_pkt_free(chain);
+			return -EMSGSIZE;
+		}
+		n = recut(ifc, chain, skiff_ip4_frag_payload(ifc->mtu));
+		skiff_pkt_free(chain);
+		if (!n) {
+			skiff_count_drop(st, SKIFF_DROP_IP4_NO_BUF);
+			return -ENOBUFS;
+		}
+		chain = n;
+	}
+	if (chain->chain && tx->df) {
+		skiff_pkt_free(chain);
+		return -EMSGSIZE;
+	}
+	ip.version = 4;
+	ip.ihl = IP4_HDR_LEN;
+	ip.tos = tx->tos;
+	ip.id = st->ip_id++;
+	ip.ttl = tx->ttl;
+	ip.proto = tx->proto;
+	ip.src = tx->src;
+	ip.dst = tx->dst;
+	for (p = chain; p; p = p->chain) {
+		uint8_t *h = skiff_pkt_push(p, IP4_HDR_LEN);
+		if (!h) {
+			skiff_drop(st, SKIFF_DROP_IP4_NO_BUF, chain);
+			return -ENOBUFS;
+		}
+		ip.total_len = (uint16_t)p->len;
+		ip.frag = (uint16_t)((off >> 3) | (p->chain ? IP4_FLAG_MF : 0) | (tx->df ? IP4_FLAG_DF : 0));
+		ip4_emit(h, &ip);
+		p->l3_off = (uint16_t)p->off;
+		p->l4_off = (uint16_t)(p->off + IP4_HDR_LEN);
+		off += p->len - IP4_HDR_LEN;
+	}
+	st->ctr.ip4_out++;
+	if (chain->chain)
+		st->ctr.ip4_frag_out++;
+	skiff_neigh_output4(st, ifc, rt->nexthop, chain, now);
+	return 0;
+}

@@ -1,0 +1,483 @@
+/* neigh.c — ARP cache, resolution and ARP protocol handling.
+ *
+ * Output: neigh_output4 → (broadcast/multicast: direct MAC) → lookup entry →
+ *   REACHABLE/STALE/PROBE: frame and send (STALE starts a unicast probe) →
+ *   INCOMPLETE: hold (bounded per entry and in total) → none: create, request.
+ * Input: arp_input validates (RFC 826 packet reception algorithm, in its order),
+ *   merges the sender into an existing entry, answers requests for our addresses
+ *   (rate limited), and releases held packets once an entry resolves.
+ * Timers: one per entry; what it does depends on the state (retry, age, collect).
+ */
+#include "neigh.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eth.h"
+#include "icmp4.h"
+#include "stack.h"
+#include "wire_arp.h"
+#include "wire_eth.h"
+
+struct neigh_entry {
+	uint32_t ip;
+	int32_t hnext;                 /* bucket chain (index), -1 ends */
+	uint8_t ifindex;
+	uint8_t state;
+	uint8_t probes;
+	uint8_t mac[6];
+	uint64_t used;                 /* last time output used it */
+	struct skiff_timer timer;
+	struct skiff_pkt *hold_head, *hold_tail;
+	unsigned hold_n;
+};
+
+struct skiff_neigh_table {
+	unsigned cap, mask, live, hold_total;
+	int32_t free_head;
+	int32_t *bucket;
+	struct neigh_entry *e;
+};
+
+static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static void neigh_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now);
+
+int skiff_neigh_table_create(struct skiff_stack *st)
+{
+	struct skiff_neigh_table *t = calloc(1, sizeof(*t));
+	unsigned cap = st->cfg.neigh_entries, nb = 1;
+	if (!t)
+		return -ENOMEM;
+	while (nb < cap)
+		nb <<= 1;
+	t->cap = cap;
+	t->mask = nb - 1;
+	t->bucket = malloc(nb * sizeof(*t->bucket));
+	t->e = calloc(cap, sizeof(*t->e));
+	if (!t->bucket || !t->e) {
+		free(t->bucket);
+		free(t->e);
+		free(t);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < nb; i++)
+		t->bucket[i] = -1;
+	for (unsigned i = 0; i < cap; i++) {
+		t->e[i].hnext = (int32_t)i + 1 < (int32_t)cap ? (int32_t)i + 1 : -1;
+		skiff_timer_init(&t->e[i].timer, neigh_timer_fn);
+	}
+	t->free_head = 0;
+	st->neigh = t;
+	return 0;
+}
+
+void skiff_neigh_table_destroy(struct skiff_stack *st)
+{
+	struct skiff_neigh_table *t = st->neigh;
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->cap; i++)
+		skiff_pkt_free_list(t->e[i].hold_head);
+	free(t->bucket);
+	free(t->e);
+	free(t);
+	st->neigh = NULL;
+}
+
+static unsigned bucket_of(const struct skiff_neigh_table *t, uint32_t ip, int ifindex)
+{
+	uint32_t h = (ip ^ ((uint32_t)ifindex << 24)) * 0x9e3779b1u;
+	return (h >> 16) & t->mask;
+}
+
+static struct neigh_entry *find(struct skiff_neigh_table *t, uint32_t ip, int ifindex)
+{
+	for (int32_t i = t->bucket[bucket_of(t, ip, ifindex)]; i >= 0; i = t->e[i].hnext) {
+		struct neigh_entry *e = &t->e[i];
+		if (e->ip == ip && e->ifindex == ifindex)
+			return e;
+	}
+	return NULL;
+}
+
+static void entry_free(struct skiff_stack *st, struct neigh_entry *e)
+{
+	struct skiff_neigh_table *t = st->neigh;
+	int32_t idx = (int32_t)(e - t->e);
+	int32_t *pp = &t->bucket[bucket_of(t, e->ip, e->ifindex)];
+
+	while (*pp >= 0 && *pp != idx)
+		pp = &t->e[*pp].hnext;
+	if (*pp == idx)
+		*pp = e->hnext;
+	skiff_timer_cancel(&st->timers, &e->timer);
+	t->hold_total -= e->hold_n;
+	skiff_pkt_free_list(e->hold_head);
+	e->hold_head = e->hold_tail = NULL;
+	e->hold_n = 0;
+	e->state = SKIFF_NEIGH_NONE;
+	e->hnext = t->free_head;
+	t->free_head = idx;
+	t->live--;
+}
+
+/* Least recently used STALE entry, to recycle when the table is full. */
+static struct neigh_entry *victim(struct skiff_neigh_table *t)
+{
+	struct neigh_entry *best = NULL;
+	for (unsigned i = 0; i < t->cap; i++) {
+		struct neigh_entry *e = &t->e[i];
+		if (e->state == SKIFF_NEIGH_STALE && (!best || e->used < best->used))
+			best = e;
+	}
+	return best;
+}
+
+static struct neigh_entry *entry_new(struct skiff_stack *st, uint32_t ip, int ifindex, uint8_t state)
+{
+	struct skiff_neigh_table *t = st->neigh;
+	struct neigh_entry *e;
+	unsigned b;
+
+	if (t->free_head < 0) {
+		struct neigh_entry *v = victim(t);
+		if (!v)
+			return NULL;
+		entry_free(st, v);
+	}
+	e = &t->e[t->free_head];
+	t->free_head = e->hnext;
+	e->ip = ip;
+	e->ifindex = (uint8_t)ifindex;
+	e->state = state;
+	e->probes = 0;
+	memset(e->mac, 0, 6);
+	e->used = st->now;
+	e->hold_head = e->hold_tail = NULL;
+	e->hold_n = 0;
+	b = bucket_of(t, ip, ifindex);
+	e->hnext = t->bucket[b];
+	t->bucket[b] = (int32_t)(e - t->e);
+	t->live++;
+	return e;
+}
+
+static void arp_send(struct skiff_stack *st, struct skiff_iface *ifc, uint16_t op, const uint8_t *eth_dst,
+		     const uint8_t *tha, uint32_t spa, uint32_t tpa)
+{
+	struct skiff_pkt *p = skiff_iface_alloc(ifc);
+	struct arp_repr a;
+	uint8_t *h;
+
+	if (!p) {
+		skiff_count_drop(st, SKIFF_DROP_IP4_NO_BUF);
+		return;
+	}
+	h = skiff_pkt_put(p, ARP_LEN);
+	a.op = op;
+	memcpy(a.sha, ifc->mac, 6);
+	a.spa = spa;
+	memcpy(a.tha, tha, 6);
+	a.tpa = tpa;
+	arp_emit(h, &a);
+	if (op == ARP_OP_REQUEST)
+		st->ctr.arp_req_out++;
+	else
+		st->ctr.arp_reply_out++;
+	skiff_eth_output(st, ifc, eth_dst, ETH_TYPE_ARP, p);
+}
+
+/* Source address for a request about `ip`: ours on the same subnet, else the first. */
+static uint32_t request_src(const struct skiff_iface *ifc, uint32_t ip)
+{
+	for (unsigned i = 0; i < ifc->n_v4; i++) {
+		uint32_t m = ip4_prefix_mask(ifc->v4[i].plen);
+		if ((ifc->v4[i].addr & m) == (ip & m))
+			return ifc->v4[i].addr;
+	}
+	return ifc->n_v4 ? ifc->v4[0].addr : 0;
+}
+
+static void send_request(struct skiff_stack *st, struct neigh_entry *e, bool unicast)
+{
+	static const uint8_t zero[6];
+	struct skiff_iface *ifc = &st->ifaces[e->ifindex];
+	arp_send(st, ifc, ARP_OP_REQUEST, unicast ? e->mac : bcast_mac, zero, request_src(ifc, e->ip), e->ip);
+}
+
+static void frame_and_send(struct skiff_stack *st, struct skiff_iface *ifc, const uint8_t *mac, struct skiff_pkt *p)
+{
+	while (p) {
+		struct skiff_pkt *nx = p->chain;
+		p->chain = NULL;
+		p->next = NULL;
+		skiff_eth_output(st, ifc, mac, ETH_TYPE_IP4, p);
+		p = nx;
+	}
+}
+
+static void flush_hold(struct skiff_stack *st, struct neigh_entry *e)
+{
+	struct skiff_pkt *p = e->hold_head;
+	struct skiff_iface *ifc = &st->ifaces[e->ifindex];
+	st->neigh->hold_total -= e->hold_n;
+	e->hold_head = e->hold_tail = NULL;
+	e->hold_n = 0;
+	while (p) {
+		struct skiff_pkt *nx = p->next;
+		p->next = NULL;
+		frame_and_send(st, ifc, e->mac, p);
+		p = nx;
+	}
+}
+
+/* RFC 1122 2.3.2.2: resolution failed — tell each held packet's sender. */
+static void fail_hold(struct skiff_stack *st, struct neigh_entry *e, uint64_t now)
+{
+	struct skiff_pkt *p = e->hold_head;
+	st->neigh->hold_total -= e->hold_n;
+	e->hold_head = e->hold_tail = NULL;
+	e->hold_n = 0;
+	while (p) {
+		struct skiff_pkt *nx = p->next;
+		p->next = NULL;
+		st->ctr.drop[SKIFF_DROP_ARP_UNRESOLVED]++;
+		skiff_icmp4_send_error(st, p, ICMP4_DEST_UNREACH, ICMP4_HOST_UNREACH, 0, now);
+		skiff_pkt_free(p);
+		p = nx;
+	}
+}
+
+static void hold(struct skiff_stack *st, struct neigh_entry *e, struct skiff_pkt *p)
+{
+	struct skiff_neigh_table *t = st->neigh;
+	if (e->hold_n >= st->cfg.neigh_hold_per_entry || t->hold_total >= st->cfg.neigh_hold_total) {
+		/* Drop the oldest (RFC 1122 2.3.2.2 SHOULD keep the latest). */
+		struct skiff_pkt *old = e->hold_head;
+		if (!old) {
+			skiff_drop(st, SKIFF_DROP_ARP_HOLD_FULL, p);
+			return;
+		}
+		e->hold_head = old->next;
+		if (!e->hold_head)
+			e->hold_tail = NULL;
+		e->hold_n--;
+		t->hold_total--;
+		old->next = NULL;
+		skiff_drop(st, SKIFF_DROP_ARP_HOLD_FULL, old);
+	}
+	p->next = NULL;
+	if (e->hold_tail)
+		e->hold_tail->next = p;
+	else
+		e->hold_head = p;
+	e->hold_tail = p;
+	e->hold_n++;
+	t->hold_total++;
+}
+
+static void neigh_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)
+{
+	struct neigh_entry *e = (struct neigh_entry *)((char *)t - offsetof(struct neigh_entry, timer));
+
+	switch (e->state) {
+	case SKIFF_NEIGH_INCOMPLETE:
+		if (e->probes < st->cfg.arp_retries) {
+			e->probes++;
+			send_request(st, e, false);
+			skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.arp_retrans_ns);
+		} else {
+			fail_hold(st, e, now);
+			entry_free(st, e);
+		}
+		break;
+	case SKIFF_NEIGH_PROBE:
+		if (e->probes < st->cfg.arp_retries) {
+			e->probes++;
+			send_request(st, e, true);
+			skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.arp_retrans_ns);
+		} else {
+			entry_free(st, e);
+		}
+		break;
+	case SKIFF_NEIGH_REACHABLE:
+		e->state = SKIFF_NEIGH_STALE;
+		skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.neigh_gc_ns);
+		break;
+	case SKIFF_NEIGH_STALE:
+		if (e->used + st->cfg.neigh_gc_ns > now)
+			skiff_timer_arm(&st->timers, &e->timer, e->used + st->cfg.neigh_gc_ns);
+		else
+			entry_free(st, e);
+		break;
+	default:
+		break;
+	}
+}
+
+static void make_reachable(struct skiff_stack *st, struct neigh_entry *e, const uint8_t *mac, uint64_t now)
+{
+	memcpy(e->mac, mac, 6);
+	e->state = SKIFF_NEIGH_REACHABLE;
+	e->probes = 0;
+	skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.neigh_reachable_ns);
+	if (e->hold_head)
+		flush_hold(st, e);
+}
+
+void skiff_eth_mcast_mac4(uint32_t group, uint8_t mac[6])
+{
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (uint8_t)((group >> 16) & 0x7f);
+	mac[4] = (uint8_t)(group >> 8);
+	mac[5] = (uint8_t)group;
+}
+
+void skiff_neigh_output4(struct skiff_stack *st, struct skiff_iface *ifc, uint32_t nexthop, struct skiff_pkt *p,
+			 uint64_t now)
+{
+	struct neigh_entry *e;
+	uint8_t mac[6];
+
+	if (ip4_is_limited_bcast(nexthop) || skiff_stack_is_bcast4(st, nexthop)) {
+		frame_and_send(st, ifc, bcast_mac, p);
+		return;
+	}
+	if (ip4_is_multicast(nexthop)) {
+		skiff_eth_mcast_mac4(nexthop, mac);
+		frame_and_send(st, ifc, mac, p);
+		return;
+	}
+	e = find(st->neigh, nexthop, ifc->index);
+	if (!e) {
+		e = entry_new(st, nexthop, ifc->index, SKIFF_NEIGH_INCOMPLETE);
+		if (!e) {
+			skiff_drop(st, SKIFF_DROP_ARP_TABLE_FULL, p);
+			return;
+		}
+		hold(st, e, p);
+		send_request(st, e, false);
+		skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.arp_retrans_ns);
+		return;
+	}
+	e->used = now;
+	switch (e->state) {
+	case SKIFF_NEIGH_INCOMPLETE:
+		hold(st, e, p);
+		return;
+	case SKIFF_NEIGH_STALE:
+		/* RFC 1122 2.3.2.1: revalidate a stale entry by unicast probes. */
+		e->state = SKIFF_NEIGH_PROBE;
+		e->probes = 1;
+		send_request(st, e, true);
+		skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.arp_retrans_ns);
+		break;
+	default:
+		break;
+	}
+	frame_and_send(st, ifc, e->mac, p);
+}
+
+void skiff_arp_announce(struct skiff_stack *st, struct skiff_iface *ifc, uint32_t addr, uint64_t now)
+{
+	static const uint8_t zero[6];
+	(void)now;
+	arp_send(st, ifc, ARP_OP_REQUEST, bcast_mac, zero, addr, addr);
+}
+
+static bool is_our_addr_on(const struct skiff_iface *ifc, uint32_t a)
+{
+	for (unsigned i = 0; i < ifc->n_v4; i++)
+		if (ifc->v4[i].addr == a)
+			return true;
+	return false;
+}
+
+void skiff_arp_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, uint64_t now)
+{
+	struct view v = view_make(skiff_pkt_data(p), p->len);
+	struct arp_repr a;
+	struct neigh_entry *e;
+	bool merged = false, for_us;
+	int rc = arp_parse(&v, &a);
+
+	st->ctr.arp_in++;
+	/* RFC 826 reception: hardware type, protocol type, lengths. */
+	if (rc == -EBADMSG) {
+		skiff_drop(st, SKIFF_DROP_ARP_SHORT, p);
+		return;
+	}
+	if (rc) {
+		skiff_drop(st, SKIFF_DROP_ARP_UNSUPPORTED, p);
+		return;
+	}
+	if (a.op != ARP_OP_REQUEST && a.op != ARP_OP_REPLY) {
+		skiff_drop(st, SKIFF_DROP_ARP_BAD_OP, p);
+		return;
+	}
+	/* Sanity: a sender MAC that is multicast/broadcast/zero, or a sender claiming one
+	 * of our addresses (conflict), or a multicast/broadcast sender IP, is not merged. */
+	if (eth_is_mcast(a.sha) || eth_is_zero(a.sha) || ip4_is_multicast(a.spa) || ip4_is_limited_bcast(a.spa) ||
+	    (a.spa != 0 && is_our_addr_on(ifc, a.spa))) {
+		skiff_drop(st, SKIFF_DROP_ARP_BAD_SENDER, p);
+		return;
+	}
+	for_us = is_our_addr_on(ifc, a.tpa);
+	/* Merge: update an existing entry for the sender. */
+	if (a.spa != 0) {
+		e = find(st->neigh, a.spa, ifc->index);
+		if (e) {
+			merged = true;
+			if (for_us && a.op == ARP_OP_REPLY) {
+				make_reachable(st, e, a.sha, now);
+			} else if (e->state == SKIFF_NEIGH_INCOMPLETE) {
+				make_reachable(st, e, a.sha, now);
+			} else if (memcmp(e->mac, a.sha, 6) != 0) {
+				memcpy(e->mac, a.sha, 6);
+				e->state = SKIFF_NEIGH_STALE;
+				skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.neigh_gc_ns);
+			}
+		}
+	}
+	if (!for_us) {
+		skiff_drop(st, SKIFF_DROP_ARP_NOT_FOR_US, p);
+		return;
+	}
+	/* We are the target: add the sender if it was new (as STALE: not confirmed by
+	 * our own request), then answer requests. */
+	if (!merged && a.spa != 0) {
+		e = entry_new(st, a.spa, ifc->index, SKIFF_NEIGH_STALE);
+		if (e) {
+			memcpy(e->mac, a.sha, 6);
+			skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.neigh_gc_ns);
+		}
+	}
+	if (a.op == ARP_OP_REQUEST) {
+		if (!skiff_tokens_take(&st->arp_reply_tb, now)) {
+			skiff_drop(st, SKIFF_DROP_ARP_REPLY_LIMITED, p);
+			return;
+		}
+		arp_send(st, ifc, ARP_OP_REPLY, a.sha, a.sha, a.tpa, a.spa);
+	}
+	skiff_pkt_free(p);
+}
+
+enum skiff_neigh_state skiff_neigh_lookup4(struct skiff_stack *st, int ifindex, uint32_t ip, uint8_t mac[6])
+{
+	struct neigh_entry *e = find(st->neigh, ip, ifindex);
+	if (!e)
+		return SKIFF_NEIGH_NONE;
+	if (mac)
+		memcpy(mac, e->mac, 6);
+	return (enum skiff_neigh_state)e->state;
+}
+
+unsigned skiff_neigh_held(const struct skiff_stack *st)
+{
+	return st->neigh->hold_total;
+}

@@ -1,0 +1,42 @@
+/* route.h — IPv4 route table: longest prefix match, then lowest metric.
+ *
+ * Connected routes are added with each interface address; a default route is
+ * 0.0.0.0/0 via a gateway. The table is a preallocated array kept sorted by
+ * prefix length (longest first) so lookup stops at the first match; tables are
+ * tens of entries on a host stack. A DIR-24-8 trie replaces it if that changes.
+ */
+#ifndef SKIFF_ROUTE_H
+#define SKIFF_ROUTE_H
+
+#include <stdint.h>
+
+struct skiff_stack;
+
+struct skiff_route4 {
+	uint32_t prefix;   /* host order, masked */
+	uint8_t plen;
+	uint32_t gw;       /* 0: directly connected */
+	int ifindex;
+	uint32_t metric;
+	uint32_t src;      /* preferred source, 0: the interface's first address */
+};
+
+struct skiff_route_res4 {
+	int ifindex;
+	uint32_t nexthop;  /* gateway, or the destination itself when connected */
+	uint32_t src;      /* source address to use */
+};
+
+int skiff_route_table_create(struct skiff_stack *st);
+void skiff_route_table_destroy(struct skiff_stack *st);
+/* -EEXIST for an identical prefix/plen/gw/ifindex, -ENOSPC when full, -EINVAL for bad args. */
+int skiff_route_add4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uint32_t gw, int ifindex,
+		     uint32_t metric);
+int skiff_route_del4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uint32_t gw, int ifindex);
+/* Remove every route through an interface that used `src_addr`'s connected prefix. */
+void skiff_route_flush_if4(struct skiff_stack *st, int ifindex, uint32_t prefix, unsigned plen);
+/* 0 and *res filled, or -ENETUNREACH. Limited broadcast and multicast resolve to the
+ * first up interface (or `oif` when >= 0). */
+int skiff_route_lookup4(struct skiff_stack *st, uint32_t dst, int oif, struct skiff_route_res4 *res);
+
+#endif

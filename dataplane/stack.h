@@ -1,0 +1,155 @@
+/* stack.h — one skiff stack instance: everything the dataplane knows hangs here.
+ *
+ * Flow: the caller (socketapi engine, a test, a benchmark) owns the drivers and
+ * the clock. It hands received bursts to skiff_stack_input(), runs timers with
+ * skiff_stack_poll(), and drains frames to send with skiff_stack_tx_drain().
+ * Nothing in dataplane/ does I/O, reads a clock, takes a lock or touches a
+ * global; tables are allocated once at create time, sized by the config.
+ */
+#ifndef SKIFF_STACK_H
+#define SKIFF_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "drop.h"
+#include "pkt.h"
+#include "timer.h"
+
+#define SKIFF_MAX_IFACES 8
+#define SKIFF_MAX_IF_ADDRS 8
+#define SKIFF_IFNAMSIZ 16
+
+struct skiff_stack_config {
+	uint64_t seed;               /* keys the RNG (ephemeral ports, IP ids) */
+	unsigned neigh_entries;      /* ARP cache size, default 1024 */
+	unsigned neigh_hold_per_entry; /* packets held per unresolved neighbour, default 8 */
+	unsigned neigh_hold_total;   /* packets held over all neighbours, default 512 */
+	unsigned arp_retries;        /* requests before giving up, default 3 */
+	uint64_t arp_retrans_ns;     /* between requests, default 1 s */
+	uint64_t neigh_reachable_ns; /* REACHABLE → STALE, default 30 s */
+	uint64_t neigh_gc_ns;        /* unused STALE/FAILED entries removed, default 60 s */
+	unsigned arp_reply_rate;     /* ARP replies per second, default 1000 (burst = rate/10 + 1) */
+	unsigned icmp_rate;          /* ICMP errors per second, default 1000 (burst 50) */
+	unsigned routes;             /* route table size, default 256 */
+	unsigned reasm_slots;        /* datagrams in reassembly at once, default 64 */
+	unsigned reasm_mem;          /* bytes of frame buffers held by reassembly, default 4 MiB */
+	uint64_t reasm_timeout_ns;   /* default 30 s */
+	unsigned reasm_max_frags;    /* fragments per datagram, default 128 */
+	unsigned udp_sockets;        /* default 1024 */
+	unsigned txq;                /* transmit queue slots per interface, power of two, default 1024 */
+	unsigned rcvbuf_default;     /* SO_RCVBUF default (bytes of frame truesize), default 212992 */
+	unsigned rcvbuf_max;         /* cap for SO_RCVBUF as net.core.rmem_max, default 212992 */
+	unsigned sndbuf_max;         /* cap for SO_SNDBUF as net.core.wmem_max, default 212992 */
+	unsigned sndbuf_default;     /* default 212992 */
+	uint16_t ephemeral_lo, ephemeral_hi; /* default 32768..60999 as Linux */
+	uint8_t default_ttl;         /* default 64 */
+};
+
+void skiff_stack_config_defaults(struct skiff_stack_config *cfg);
+
+struct skiff_if_addr4 {
+	uint32_t addr;
+	uint8_t plen;
+};
+
+struct skiff_iface {
+	bool used;
+	bool up;
+	uint16_t index;
+	char name[SKIFF_IFNAMSIZ];
+	uint8_t mac[6];
+	uint16_t mtu;
+	uint16_t vlan_id;            /* 0: untagged */
+	uint32_t caps;               /* SKIFF_DEV_CAP_* of the driver */
+	struct skiff_pool *pool;     /* frames for output on this interface */
+	struct skiff_if_addr4 v4[SKIFF_MAX_IF_ADDRS];
+	unsigned n_v4;
+	/* transmit ring: frames ready for the driver */
+	struct skiff_pkt **txq;
+	unsigned tx_mask, tx_head, tx_count;
+};
+
+struct skiff_tokens {
+	uint64_t last_ns;
+	uint32_t tokens;             /* scaled by 1 */
+	uint32_t rate;               /* per second */
+	uint32_t burst;
+};
+
+struct skiff_counters {
+	uint64_t drop[SKIFF_DROP_MAX];
+	uint64_t rx_frames, tx_frames;
+	uint64_t ip4_in, ip4_out, ip4_frag_out, ip4_reasm_ok;
+	uint64_t arp_req_out, arp_reply_out, arp_in;
+	uint64_t icmp_in, icmp_out, icmp_echo_replies;
+	uint64_t udp_in, udp_out;
+};
+
+struct skiff_neigh_table;
+struct skiff_route_table;
+struct skiff_reasm;
+struct skiff_udp_table;
+struct skiff_udp_sock;
+
+struct skiff_stack {
+	struct skiff_stack_config cfg;
+	uint64_t now;                /* last time the caller gave us */
+	uint64_t rng[2];             /* xorshift128+ state */
+	uint16_t ip_id;              /* next IPv4 identification (randomised start) */
+	struct skiff_iface ifaces[SKIFF_MAX_IFACES];
+	struct skiff_timer_wheel timers;
+	struct skiff_neigh_table *neigh;
+	struct skiff_route_table *routes;
+	struct skiff_reasm *reasm;
+	struct skiff_udp_table *udp;
+	struct skiff_tokens arp_reply_tb, icmp_tb;
+	struct skiff_counters ctr;
+	/* sockets whose readiness changed since the caller last looked */
+	struct skiff_udp_sock *ready_head;
+};
+
+int skiff_stack_create(const struct skiff_stack_config *cfg, uint64_t now, struct skiff_stack **out);
+void skiff_stack_destroy(struct skiff_stack *st);
+
+/* Interfaces. Returns the interface index (>= 0) or -errno. */
+int skiff_stack_add_iface(struct skiff_stack *st, const char *name, const uint8_t mac[6], uint16_t mtu,
+			  uint32_t caps, struct skiff_pool *pool);
+struct skiff_iface *skiff_stack_iface(struct skiff_stack *st, int ifindex);
+/* Adds addr/plen (host order), its connected route, and sends a gratuitous ARP. */
+int skiff_stack_add_addr4(struct skiff_stack *st, int ifindex, uint32_t addr, unsigned plen, uint64_t now);
+int skiff_stack_del_addr4(struct skiff_stack *st, int ifindex, uint32_t addr);
+/* Is addr one of ours (on any interface)? Returns the ifindex or -1. */
+int skiff_stack_local4(const struct skiff_stack *st, uint32_t addr);
+/* Is addr a directed broadcast of one of our subnets? */
+bool skiff_stack_is_bcast4(const struct skiff_stack *st, uint32_t addr);
+
+/* Receive a burst from interface ifindex. Ownership of every packet moves to the stack. */
+void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n, uint64_t now);
+/* Run due timers. */
+void skiff_stack_poll(struct skiff_stack *st, uint64_t now);
+/* Earliest time the stack needs poll() again (UINT64_MAX: only on input). */
+uint64_t skiff_stack_next_deadline(const struct skiff_stack *st);
+/* Take up to n frames waiting to go out on ifindex; the caller passes them to the driver. */
+unsigned skiff_stack_tx_drain(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n);
+/* Put back frames the driver did not accept (at the head of the queue, in order). */
+void skiff_stack_tx_requeue(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n);
+
+/* Internal helpers shared by the protocol files. */
+static inline void skiff_drop(struct skiff_stack *st, enum skiff_drop_reason r, struct skiff_pkt *p)
+{
+	st->ctr.drop[r]++;
+	skiff_pkt_free(p);
+}
+static inline void skiff_count_drop(struct skiff_stack *st, enum skiff_drop_reason r) { st->ctr.drop[r]++; }
+uint64_t skiff_rand64(struct skiff_stack *st);
+/* Token bucket: true if one token was taken. */
+bool skiff_tokens_take(struct skiff_tokens *tb, uint64_t now);
+void skiff_tokens_init(struct skiff_tokens *tb, uint32_t rate, uint32_t burst, uint64_t now);
+/* Queue one frame (no chain) for transmission on the interface. Frees it and counts on overflow. */
+void skiff_iface_tx(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p);
+/* Allocate an output frame on the interface pool. */
+struct skiff_pkt *skiff_iface_alloc(struct skiff_iface *ifc);
+
+#endif
