@@ -35,7 +35,7 @@ struct skiff_pool {
 enum {
 	SKIFF_PKT_RX_IP_CSUM_GOOD = 1u << 0, /* driver verified the IPv4 header checksum */
 	SKIFF_PKT_RX_L4_CSUM_GOOD = 1u << 1, /* driver verified the L4 checksum */
-	SKIFF_PKT_TX_L4_CSUM      = 1u << 2, /* driver must fill the L4 checksum */
+	SKIFF_PKT_TX_L4_CSUM      = 1u << 2, /* driver must fill the whole L4 checksum (field content undefined) */
 	SKIFF_PKT_RX_VLAN         = 1u << 3, /* vlan_tci holds a stripped/parsed tag */
 	SKIFF_PKT_BCAST           = 1u << 4, /* link-layer broadcast */
 	SKIFF_PKT_MCAST           = 1u << 5, /* link-layer multicast */

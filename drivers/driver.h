@@ -6,6 +6,12 @@
  * free them. `now` (ns) is the caller's clock, so wrapper drivers such as `fault`
  * can delay frames deterministically. Drivers: loop, fault, pcap (this issue),
  * afxdp and dpdk (issue "Real interfaces").
+ *
+ * Threading: a device, and any pool that receivers free its frames into, is driven
+ * by one thread at a time (the socket layer serialises entry). A loop pair is one
+ * unit: both ends share pools, so both must be driven under the same lock.
+ * Wrappers (fault, pcap) own `inner` once they succeed; on failure it stays the
+ * caller's.
  */
 #ifndef SKIFF_DRIVER_H
 #define SKIFF_DRIVER_H

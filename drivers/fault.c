@@ -107,9 +107,9 @@ static struct held heap_pop(struct fault_dev *f)
 	struct held top = f->heap[0];
 	unsigned i = 0;
 	f->heap[0] = f->heap[--f->nheld];
-	for (;;) {
+	while (2 * i + 1 < f->nheld) { /* sift down: at most log2(nheld) steps */
 		unsigned l = 2 * i + 1, r = l + 1, m = i;
-		if (l < f->nheld && held_before(&f->heap[l], &f->heap[m]))
+		if (held_before(&f->heap[l], &f->heap[m]))
 			m = l;
 		if (r < f->nheld && held_before(&f->heap[r], &f->heap[m]))
 			m = r;
