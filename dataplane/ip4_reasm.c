@@ -245,6 +245,13 @@ struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, s
 	{
 		struct skiff_pkt *h = s->head;
 		uint32_t total = s->total;
+		/* The per-fragment check used each fragment's own header; the datagram
+		 * gets the first fragment's, which may be longer (options): check again
+		 * (RFC 791 total length is 16 bits; Linux ip_frag_reasm out_oversize). */
+		if ((uint32_t)(h->l4_off - h->l3_off) + total > 65535) {
+			slot_drop(st, s, SKIFF_DROP_REASM_TOO_BIG);
+			return NULL;
+		}
 		slot_release(st, s);
 		/* the head's IP header (l3_off) is the first fragment's; its ihl may differ */
 		ip4_parse(h->head + h->l3_off, IP4_HDR_LEN, ip);

@@ -361,6 +361,9 @@ void skiff_neigh_output4(struct skiff_stack *st, struct skiff_iface *ifc, uint32
 			return;
 		}
 		hold(st, e, p);
+		/* the first request counts: arp_retries requests in all, as in PROBE
+		 * (and as Linux's mcast_solicit) */
+		e->probes = 1;
 		send_request(st, e, false);
 		skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.arp_retrans_ns);
 		return;

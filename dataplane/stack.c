@@ -314,7 +314,7 @@ void skiff_stack_poll(struct skiff_stack *st, uint64_t now)
 	skiff_timer_run(st, &st->timers, now);
 }
 
-uint64_t skiff_stack_next_deadline(const struct skiff_stack *st)
+uint64_t skiff_stack_next_deadline(struct skiff_stack *st)
 {
 	return skiff_timer_next(&st->timers);
 }

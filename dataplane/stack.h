@@ -130,7 +130,7 @@ void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **p
 /* Run due timers. */
 void skiff_stack_poll(struct skiff_stack *st, uint64_t now);
 /* Earliest time the stack needs poll() again (UINT64_MAX: only on input). */
-uint64_t skiff_stack_next_deadline(const struct skiff_stack *st);
+uint64_t skiff_stack_next_deadline(struct skiff_stack *st);
 /* Take up to n frames waiting to go out on ifindex; the caller passes them to the driver. */
 unsigned skiff_stack_tx_drain(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n);
 /* Put back frames the driver did not accept (at the head of the queue, in order). */

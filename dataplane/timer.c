@@ -15,6 +15,7 @@ void skiff_timer_wheel_init(struct skiff_timer_wheel *w, uint64_t now)
 	w->cur_tick = now / SKIFF_TIMER_TICK_NS;
 	w->armed = 0;
 	w->earliest = UINT64_MAX;
+	w->stale = false;
 }
 
 static void unlink_timer(struct skiff_timer *t)
@@ -34,6 +35,8 @@ void skiff_timer_arm(struct skiff_timer_wheel *w, struct skiff_timer *t, uint64_
 	if (t->pprev) {
 		unlink_timer(t);
 		w->armed--;
+		if (t->expires <= w->earliest)
+			w->stale = true; /* it may have been the earliest */
 	}
 	tick = expires / SKIFF_TIMER_TICK_NS;
 	if (tick < w->cur_tick)
@@ -47,7 +50,7 @@ void skiff_timer_arm(struct skiff_timer_wheel *w, struct skiff_timer *t, uint64_
 	t->pprev = head;
 	w->armed++;
 	if (expires < w->earliest)
-		w->earliest = expires;
+		w->earliest = expires; /* exact if it was exact; a lower bound if stale */
 }
 
 void skiff_timer_cancel(struct skiff_timer_wheel *w, struct skiff_timer *t)
@@ -56,8 +59,12 @@ void skiff_timer_cancel(struct skiff_timer_wheel *w, struct skiff_timer *t)
 		return;
 	unlink_timer(t);
 	w->armed--;
-	if (w->armed == 0)
+	if (w->armed == 0) {
 		w->earliest = UINT64_MAX;
+		w->stale = false;
+	} else if (t->expires <= w->earliest) {
+		w->stale = true;
+	}
 }
 
 unsigned skiff_timer_run(struct skiff_stack *st, struct skiff_timer_wheel *w, uint64_t now)
@@ -96,15 +103,44 @@ unsigned skiff_timer_run(struct skiff_stack *st, struct skiff_timer_wheel *w, ui
 		}
 	}
 	w->cur_tick = now_tick; /* the current tick is rescanned next time: entries may be due later in it */
-	/* recompute the lower bound lazily: the earliest is at least now+1 unless re-armed earlier */
-	if (w->armed == 0)
+	if (w->armed == 0) {
 		w->earliest = UINT64_MAX;
-	else if (w->earliest <= now)
-		w->earliest = now + 1;
+		w->stale = false;
+	} else if (w->earliest <= now) {
+		w->stale = true;
+	}
 	return fired;
 }
 
-uint64_t skiff_timer_next(const struct skiff_timer_wheel *w)
+/* Walk the slots from the current tick: the first tick holding a timer that
+ * expires within that tick holds the earliest; timers more than one revolution
+ * out are found on the way (far_min). */
+static uint64_t scan_earliest(const struct skiff_timer_wheel *w)
 {
-	return w->armed ? w->earliest : UINT64_MAX;
+	uint64_t far_min = UINT64_MAX;
+	for (uint64_t i = 0; i < SKIFF_TIMER_SLOTS; i++) {
+		uint64_t tick = w->cur_tick + i, best = UINT64_MAX;
+		for (const struct skiff_timer *t = w->slot[tick & (SKIFF_TIMER_SLOTS - 1)]; t; t = t->next) {
+			if (t->expires / SKIFF_TIMER_TICK_NS <= tick) {
+				if (t->expires < best)
+					best = t->expires;
+			} else if (t->expires < far_min) {
+				far_min = t->expires;
+			}
+		}
+		if (best != UINT64_MAX)
+			return best;
+	}
+	return far_min;
+}
+
+uint64_t skiff_timer_next(struct skiff_timer_wheel *w)
+{
+	if (w->armed == 0)
+		return UINT64_MAX;
+	if (w->stale) {
+		w->earliest = scan_earliest(w);
+		w->stale = false;
+	}
+	return w->earliest;
 }

@@ -4,7 +4,9 @@
  * so arming never allocates. Slots are SKIFF_TIMER_TICK_NS wide; a timer further
  * out than one revolution waits in its slot until its time comes round (the check
  * is on the absolute expiry). timer_run() fires every timer with expires <= now.
- * timer_next() tells the caller how long it may sleep.
+ * timer_next() tells the caller how long it may sleep: the exact earliest expiry,
+ * recomputed only after a cancel or a run made the cached one stale (one scan of
+ * at most one revolution of slots plus the timers in them).
  */
 #ifndef SKIFF_TIMER_H
 #define SKIFF_TIMER_H
@@ -29,7 +31,8 @@ struct skiff_timer_wheel {
 	struct skiff_timer *slot[SKIFF_TIMER_SLOTS];
 	uint64_t cur_tick;   /* next tick to scan */
 	unsigned armed;
-	uint64_t earliest;   /* lower bound on the earliest expiry (UINT64_MAX when none) */
+	uint64_t earliest;   /* earliest expiry when !stale (UINT64_MAX when none) */
+	bool stale;          /* earliest may be too early: recompute on demand */
 };
 
 void skiff_timer_wheel_init(struct skiff_timer_wheel *w, uint64_t now);
@@ -45,7 +48,7 @@ void skiff_timer_arm(struct skiff_timer_wheel *w, struct skiff_timer *t, uint64_
 void skiff_timer_cancel(struct skiff_timer_wheel *w, struct skiff_timer *t);
 /* Fire all timers due at `now`; returns how many fired. */
 unsigned skiff_timer_run(struct skiff_stack *st, struct skiff_timer_wheel *w, uint64_t now);
-/* Earliest time anything may fire (a lower bound), UINT64_MAX when nothing is armed. */
-uint64_t skiff_timer_next(const struct skiff_timer_wheel *w);
+/* Earliest expiry of any armed timer, UINT64_MAX when nothing is armed. */
+uint64_t skiff_timer_next(struct skiff_timer_wheel *w);
 
 #endif

@@ -38,6 +38,10 @@ struct skiff_dev_ops {
 	/* Earliest time (ns) at which the device has deferred work (fault delays), or UINT64_MAX. */
 	uint64_t (*next_event)(struct skiff_dev *dev);
 	void (*close)(struct skiff_dev *dev);
+	/* Devices that share state (a loop pair's pools and rings) return the same
+	 * non-NULL token; the socket layer puts their stacks under one lock. NULL or
+	 * absent: independent. */
+	const void *(*lock_domain)(struct skiff_dev *dev);
 };
 
 struct skiff_dev {
@@ -61,6 +65,10 @@ static inline int skiff_dev_wakeup_fd(struct skiff_dev *d) { return d->ops->wake
 static inline uint64_t skiff_dev_next_event(struct skiff_dev *d)
 {
 	return d->ops->next_event ? d->ops->next_event(d) : UINT64_MAX;
+}
+static inline const void *skiff_dev_lock_domain(struct skiff_dev *d)
+{
+	return d->ops->lock_domain ? d->ops->lock_domain(d) : NULL;
 }
 static inline void skiff_dev_close(struct skiff_dev *d)
 {

@@ -290,7 +290,10 @@ static void fault_close(struct skiff_dev *dev)
 	free(f);
 }
 
+static const void *fault_lock_domain(struct skiff_dev *dev) { return skiff_dev_lock_domain(fault_of(dev)->inner); }
+
 static const struct skiff_dev_ops fault_ops = {
+	.lock_domain = fault_lock_domain,
 	.rx_burst = fault_rx_burst,
 	.tx_burst = fault_tx_burst,
 	.pool = fault_pool,

@@ -343,7 +343,10 @@ static void loop_close(struct skiff_dev *dev)
 		pair_destroy(pair);
 }
 
+static const void *loop_lock_domain(struct skiff_dev *dev) { return end_of(dev)->pair; }
+
 static const struct skiff_dev_ops loop_ops = {
+	.lock_domain = loop_lock_domain,
 	.rx_burst = loop_rx_burst,
 	.tx_burst = loop_tx_burst,
 	.pool = loop_pool,

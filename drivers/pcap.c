@@ -176,7 +176,10 @@ static void pcap_close(struct skiff_dev *dev)
 	free(pd);
 }
 
+static const void *pcap_lock_domain(struct skiff_dev *dev) { return skiff_dev_lock_domain(pcap_of(dev)->inner); }
+
 static const struct skiff_dev_ops pcap_ops = {
+	.lock_domain = pcap_lock_domain,
 	.rx_burst = pcap_rx_burst,
 	.tx_burst = pcap_tx_burst,
 	.pool = pcap_pool,

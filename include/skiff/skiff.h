@@ -14,6 +14,13 @@
  *
  * This slice: AF_INET SOCK_DGRAM (UDP) on skiff; every other domain/type goes to
  * the kernel.
+ *
+ * The skiff_rt_* calls return 0 (or an id) or -errno; the socket calls return
+ * -1 + errno. skiff_socket() with no runtime, or a runtime without instances,
+ * fails with ENETDOWN. Instances whose devices share state (the two ends of a
+ * loop pair) are put under one lock automatically. With a replaced clock every
+ * timeout is measured in that clock, and blocking calls re-read it at least
+ * every millisecond of real time.
  */
 #ifndef SKIFF_SKIFF_H
 #define SKIFF_SKIFF_H

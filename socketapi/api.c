@@ -1,0 +1,319 @@
+/* api.c — the remaining skiff.h entry points: socket creation, close, fcntl, ioctl,
+ * poll, skiff_is_socket.
+ *
+ * Flow:
+ *   skiff_socket[_on]: the real socket(domain, type, protocol) first (the kernel's
+ *     errnos come back unchanged and the fd number is reserved) → AF_INET +
+ *     SOCK_DGRAM + protocol 0/IPPROTO_UDP → dataplane socket + fd table entry;
+ *     anything else → the kernel fd, untracked.
+ *   skiff_close: unpublish → close the kernel fd → drop the entry (the last fd of a
+ *     socket closes the dataplane socket).
+ *   skiff_fcntl/ioctl: O_NONBLOCK (F_SETFL, FIONBIO) tracked and applied to the
+ *     kernel fd too; F_DUPFD* share the socket; FIONREAD from the dataplane; the
+ *     rest goes to the kernel fd.
+ *   skiff_poll: skiff fds answer from the dataplane, kernel fds from poll(…, 0);
+ *     rounds of progress until something is ready, the busy-poll budget is spent,
+ *     then one sleep on the kernel fds + device wakeup fds together (rt_sleep).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "runtime.h"
+
+/* ---- socket ---- */
+
+static bool skiff_serves(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return domain == AF_INET && base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+}
+
+static int socket_common(struct skiff_rt *rt, int instance, int bad_instance_err, int domain, int type, int protocol)
+{
+	int kfd = socket(domain, type, protocol), rc;
+
+	if (kfd < 0 || !skiff_serves(domain, type, protocol))
+		return kfd; /* the kernel's answer, or a kernel socket */
+	if (!rt)
+		rc = bad_instance_err;
+	else if (!rt_instance_ok(rt, instance))
+		rc = bad_instance_err;
+	else
+		rc = udp_sock_open(rt, instance, kfd, type & SOCK_NONBLOCK, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
+	if (rc < 0) {
+		close(kfd);
+		errno = -rc;
+		return -1;
+	}
+	return kfd;
+}
+
+int skiff_socket(int domain, int type, int protocol)
+{
+	int instance = 0;
+	struct skiff_rt *rt = skiff_serves(domain, type, protocol) ? rt_current(&instance) : NULL;
+	/* No runtime (or it has no instance yet): no interface can carry this socket. */
+	return socket_common(rt, instance, -ENETDOWN, domain, type, protocol);
+}
+
+int skiff_socket_on(struct skiff_rt *rt, int instance, int domain, int type, int protocol)
+{
+	return socket_common(rt, instance, -EINVAL, domain, type, protocol);
+}
+
+int skiff_is_socket(int fd) { return fdt_contains(fd) ? 1 : 0; }
+
+/* ---- close ---- */
+
+int skiff_close(int fd)
+{
+	struct skiff_fd *e = fdt_remove(fd);
+	int r, saved;
+
+	if (!e)
+		return close(fd);
+	r = close(fd);
+	saved = errno;
+	fdt_put(e);
+	errno = saved;
+	return r;
+}
+
+/* ---- fcntl / ioctl ---- */
+
+static void set_nonblock(struct skiff_sock *s, bool on)
+{
+	if (on)
+		atomic_fetch_or(&s->status_flags, O_NONBLOCK);
+	else
+		atomic_fetch_and(&s->status_flags, ~O_NONBLOCK);
+}
+
+int skiff_fcntl(int fd, int cmd, ...)
+{
+	struct skiff_fd *e;
+	va_list ap;
+	void *arg;
+	int r, saved;
+
+	/* As glibc's fcntl: the optional argument is read as a pointer-sized word. */
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	e = fdt_get(fd);
+	if (!e)
+		return fcntl(fd, cmd, arg);
+	switch (cmd) {
+	case F_GETFL:
+		r = fcntl(fd, F_GETFL);
+		if (r >= 0)
+			r = (r & ~O_NONBLOCK) | (atomic_load(&e->sock->status_flags) & O_NONBLOCK);
+		break;
+	case F_SETFL:
+		r = fcntl(fd, F_SETFL, (int)(intptr_t)arg);
+		if (r == 0)
+			set_nonblock(e->sock, (int)(intptr_t)arg & O_NONBLOCK);
+		break;
+	case F_SETFD:
+		r = fcntl(fd, F_SETFD, (int)(intptr_t)arg);
+		if (r == 0)
+			atomic_store(&e->fd_flags, (int)(intptr_t)arg & FD_CLOEXEC);
+		break;
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		r = fcntl(fd, cmd, (int)(intptr_t)arg);
+		if (r >= 0) {
+			int rc = fdt_install(r, e->sock, cmd == F_DUPFD_CLOEXEC ? FD_CLOEXEC : 0);
+			if (rc < 0) {
+				close(r);
+				errno = -rc;
+				r = -1;
+			}
+		}
+		break;
+	default:
+		r = fcntl(fd, cmd, arg);
+		break;
+	}
+	saved = errno;
+	fdt_put(e);
+	errno = saved;
+	return r;
+}
+
+int skiff_ioctl(int fd, unsigned long req, ...)
+{
+	struct skiff_fd *e;
+	va_list ap;
+	void *arg;
+	int r, saved;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	e = fdt_get(fd);
+	if (!e)
+		return ioctl(fd, req, arg);
+	switch (req) {
+	case FIONREAD: /* == SIOCINQ: length of the next datagram */
+		if (!arg) {
+			errno = EFAULT;
+			r = -1;
+		} else {
+			*(int *)arg = udp_sock_next_len(e->sock);
+			r = 0;
+		}
+		break;
+	case FIONBIO:
+		r = ioctl(fd, FIONBIO, arg);
+		if (r == 0)
+			set_nonblock(e->sock, *(const int *)arg != 0);
+		break;
+	default:
+		r = ioctl(fd, req, arg); /* the reserved kernel socket answers the rest */
+		break;
+	}
+	saved = errno;
+	fdt_put(e);
+	errno = saved;
+	return r;
+}
+
+/* ---- poll ---- */
+
+struct poll_state {
+	struct skiff_fd **ent;     /* per pollfd: skiff entry or NULL */
+	struct pollfd *kpfd;       /* copy of fds with skiff entries masked out (fd -1) */
+	struct skiff_rt **rts;     /* distinct runtimes involved */
+	struct rt_waiter *w;       /* one per runtime while sleeping */
+	unsigned nrt;
+};
+
+/* One evaluation: skiff fds from the dataplane, kernel fds with poll(…, 0). */
+static int poll_eval(struct pollfd *fds, nfds_t nfds, struct poll_state *ps)
+{
+	static const struct timespec zero = { 0, 0 };
+	int count = 0, r;
+
+	for (nfds_t i = 0; i < nfds; i++) {
+		short ev;
+		if (!ps->ent[i])
+			continue;
+		ev = udp_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
+		fds[i].revents = ev;
+		count += ev != 0;
+	}
+	r = ppoll(ps->kpfd, nfds, &zero, NULL);
+	if (r < 0)
+		return -errno;
+	for (nfds_t i = 0; i < nfds; i++) {
+		if (ps->ent[i])
+			continue;
+		fds[i].revents = ps->kpfd[i].revents;
+		count += fds[i].revents != 0;
+	}
+	return count;
+}
+
+static int poll_skiff(struct pollfd *fds, nfds_t nfds, int timeout_ms, struct poll_state *ps)
+{
+	struct skiff_rt *rt0 = ps->rts[0];
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : rt_now(rt0) + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t spin_end = rt_mono_ns() + atomic_load(&rt0->busy_poll_ns);
+	bool reg = false;
+	int rc;
+
+	for (;;) {
+		uint64_t now;
+		for (unsigned j = 0; j < ps->nrt; j++)
+			rt_progress_all(ps->rts[j], -1);
+		rc = poll_eval(fds, nfds, ps);
+		if (rc != 0)
+			break;
+		now = rt_now(rt0);
+		if (timeout_ms == 0 || now >= deadline)
+			break;
+		if (!reg && rt_mono_ns() < spin_end)
+			continue;
+		if (!reg) {
+			for (unsigned j = 0; j < ps->nrt; j++)
+				rt_waiter_add(ps->rts[j], &ps->w[j], NULL);
+			reg = true;
+			continue; /* re-check once registered */
+		}
+		rc = rt_sleep(ps->rts, ps->nrt, ps->kpfd, (unsigned)nfds,
+			      deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
+		if (rc < 0)
+			break;
+	}
+	if (reg)
+		for (unsigned j = 0; j < ps->nrt; j++)
+			rt_waiter_del(ps->rts[j], &ps->w[j]);
+	return rc;
+}
+
+int skiff_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	struct poll_state ps = { 0 };
+	struct rlimit rl;
+	bool any = false;
+	int rc;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && nfds > rl.rlim_cur)
+		return skiff_ret(-EINVAL);
+	if (nfds && !fds)
+		return skiff_ret(-EFAULT);
+	for (nfds_t i = 0; i < nfds && !any; i++)
+		any = fds[i].fd >= 0 && fdt_contains(fds[i].fd);
+	if (!any)
+		return poll(fds, nfds, timeout_ms);
+
+	ps.ent = calloc(nfds, sizeof(*ps.ent));
+	ps.kpfd = calloc(nfds, sizeof(*ps.kpfd));
+	ps.rts = calloc(nfds, sizeof(*ps.rts));
+	ps.w = calloc(nfds, sizeof(*ps.w));
+	if (!ps.ent || !ps.kpfd || !ps.rts || !ps.w) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (nfds_t i = 0; i < nfds; i++) {
+		ps.kpfd[i] = fds[i];
+		ps.kpfd[i].revents = 0;
+		fds[i].revents = 0;
+		ps.ent[i] = fds[i].fd >= 0 ? fdt_get(fds[i].fd) : NULL;
+		if (ps.ent[i]) {
+			struct skiff_rt *rt = ps.ent[i]->sock->rt;
+			unsigned j;
+			ps.kpfd[i].fd = -1; /* the kernel ignores it */
+			for (j = 0; j < ps.nrt && ps.rts[j] != rt; j++)
+				;
+			if (j == ps.nrt)
+				ps.rts[ps.nrt++] = rt;
+		}
+	}
+	if (ps.nrt == 0) { /* closed since the first look */
+		rc = poll(fds, nfds, timeout_ms);
+		rc = rc < 0 ? -errno : rc;
+	} else {
+		rc = poll_skiff(fds, nfds, timeout_ms, &ps);
+	}
+out:
+	if (ps.ent)
+		for (nfds_t i = 0; i < nfds; i++)
+			fdt_put(ps.ent[i]);
+	free(ps.ent);
+	free(ps.kpfd);
+	free(ps.rts);
+	free(ps.w);
+	return skiff_ret(rc);
+}

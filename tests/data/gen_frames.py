@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""gen_frames.py — regenerate tests/data/frames.h from scapy expressions.
+
+Every test vector the unit tests check bytes against is built here by scapy, an
+implementation independent of skiff, so the tests compare skiff's parsers,
+emitters and checksums with somebody else's. Each vector is one scapy
+expression; it is written to the header as a C array with the expression as its
+comment. Later expressions may refer to earlier vectors by name.
+
+Usage (needs scapy; on Debian: apt-get install python3-scapy, then run it with
+/usr/bin/python3 if another python3 comes first on PATH):
+
+    /usr/bin/python3 tests/data/gen_frames.py > tests/data/frames.h
+
+Addresses are the harness's (tests/lib/harness.h): the stack is 198.18.0.1 with
+MAC 02:00:00:00:00:01, the peer 198.18.0.2 with MAC 02:00:00:00:00:02.
+"""
+import sys
+
+from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, IPOption_EOL,  # noqa: F401
+                       IPOption_NOP, fragment, raw)
+
+L_MAC = "02:00:00:00:00:01"
+P_MAC = "02:00:00:00:00:02"
+BCAST = "ff:ff:ff:ff:ff:ff"
+ZERO = "00:00:00:00:00:00"
+LOCAL = "198.18.0.1"
+PEER = "198.18.0.2"
+
+# (name, scapy expression). The expression is evaluated with the constants above
+# and every earlier vector (as a scapy packet) in scope.
+VECTORS = [
+    # Ethernet/IPv4/UDP, untagged: the plain receive case.
+    ("udp_basic",
+     'Ether(dst=L_MAC, src=P_MAC)/IP(src=PEER, dst=LOCAL, id=0x1234, ttl=64)/UDP(sport=4000, dport=5000)/b"hello"'),
+    # The same with an 802.1Q tag (PCP 5, VID 100).
+    ("udp_vlan",
+     'Ether(dst=L_MAC, src=P_MAC)/Dot1Q(prio=5, vlan=100)/IP(src=PEER, dst=LOCAL, id=0x1235)/'
+     'UDP(sport=4001, dport=5001)/b"tagged"'),
+    # IPv4 with options (IHL 6: NOP, EOL, padding).
+    ("udp_ip_opts",
+     'Ether(dst=L_MAC, src=P_MAC)/IP(src=PEER, dst=LOCAL, id=0x1236, options=[IPOption_NOP(), IPOption_EOL()])/'
+     'UDP(sport=4000, dport=5000)/b"options"'),
+    # UDP with checksum 0 (RFC 768: none computed).
+    ("udp_zero_csum",
+     'Ether(dst=L_MAC, src=P_MAC)/IP(src=PEER, dst=LOCAL, id=0x1237)/UDP(sport=4000, dport=5000, chksum=0)/b"nocsum"'),
+    # ARP request from the peer for our address.
+    ("arp_request",
+     'Ether(dst=BCAST, src=P_MAC)/ARP(op=1, hwsrc=P_MAC, psrc=PEER, hwdst=ZERO, pdst=LOCAL)'),
+    # The reply the stack must send to it.
+    ("arp_reply_expected",
+     'Ether(dst=P_MAC, src=L_MAC)/ARP(op=2, hwsrc=L_MAC, psrc=LOCAL, hwdst=P_MAC, pdst=PEER)'),
+    # An ARP reply from the peer to us.
+    ("arp_reply_from_peer",
+     'Ether(dst=L_MAC, src=P_MAC)/ARP(op=2, hwsrc=P_MAC, psrc=PEER, hwdst=L_MAC, pdst=LOCAL)'),
+    # The gratuitous ARP the stack must send when 198.18.0.9 is added (RFC 5227 2.3).
+    ("arp_garp_expected",
+     'Ether(dst=BCAST, src=L_MAC)/ARP(op=1, hwsrc=L_MAC, psrc="198.18.0.9", hwdst=ZERO, pdst="198.18.0.9")'),
+    # ICMP echo request from the peer.
+    ("icmp_echo_request",
+     'Ether(dst=L_MAC, src=P_MAC)/IP(src=PEER, dst=LOCAL, id=0x4321)/ICMP(type=8, id=0x77, seq=3)/'
+     'b"skiff echo payload 0123456789"'),
+    # The ICMP part (from the ICMP header on) of the reply the stack must send.
+    ("icmp_echo_reply_l4",
+     'ICMP(type=0, id=0x77, seq=3)/b"skiff echo payload 0123456789"'),
+    # UDP to a port nobody listens on.
+    ("udp_closed_port",
+     'Ether(dst=L_MAC, src=P_MAC)/IP(src=PEER, dst=LOCAL, id=0x2222)/UDP(sport=4000, dport=9)/b"nobody home"'),
+    # The ICMP part of the port unreachable the stack must send for it (quote: the whole datagram).
+    ("icmp_port_unreach_l4",
+     'ICMP(type=3, code=3)/raw(udp_closed_port[IP])'),
+    # An IPv4 datagram with a protocol nobody handles (253: RFC 3692 experimentation).
+    ("ip_unknown_proto",
+     'Ether(dst=L_MAC, src=P_MAC)/IP(src=PEER, dst=LOCAL, id=0x3333, proto=253)/b"experimental payload"'),
+    # The ICMP part of the protocol unreachable the stack must send for it.
+    ("icmp_proto_unreach_l4",
+     'ICMP(type=3, code=2)/raw(ip_unknown_proto[IP])'),
+    # A 108-byte UDP datagram (100 bytes payload) cut by scapy into 48+48+12 byte fragments.
+    ("udp_frag_0",
+     'Ether(dst=L_MAC, src=P_MAC)/fragment(IP(src=PEER, dst=LOCAL, id=0xabcd)/UDP(sport=4000, dport=5000)/'
+     'bytes(range(100)), fragsize=48)[0]'),
+    ("udp_frag_1",
+     'Ether(dst=L_MAC, src=P_MAC)/fragment(IP(src=PEER, dst=LOCAL, id=0xabcd)/UDP(sport=4000, dport=5000)/'
+     'bytes(range(100)), fragsize=48)[1]'),
+    ("udp_frag_2",
+     'Ether(dst=L_MAC, src=P_MAC)/fragment(IP(src=PEER, dst=LOCAL, id=0xabcd)/UDP(sport=4000, dport=5000)/'
+     'bytes(range(100)), fragsize=48)[2]'),
+]
+
+
+def c_array(name, data):
+    out = [f"static const uint8_t frame_{name}[{len(data)}] FRAME_UNUSED = {{"]
+    for i in range(0, len(data), 12):
+        out.append("\t" + " ".join(f"0x{b:02x}," for b in data[i:i + 12]))
+    out.append("};")
+    return "\n".join(out)
+
+
+def main():
+    ns = dict(globals())
+    parts = [
+        "/* frames.h — GENERATED by tests/data/gen_frames.py with scapy; do not edit by hand.",
+        " *",
+        " * Regenerate: /usr/bin/python3 tests/data/gen_frames.py > tests/data/frames.h",
+        " * Each array's comment is the scapy expression that produced it (L_MAC/P_MAC are",
+        " * the harness's 02:00:00:00:00:01/02, LOCAL/PEER 198.18.0.1/198.18.0.2).",
+        " */",
+        "#ifndef SKIFF_TEST_FRAMES_H",
+        "#define SKIFF_TEST_FRAMES_H",
+        "",
+        "#include <stdint.h>",
+        "",
+        "#define FRAME_UNUSED __attribute__((unused))",
+        "",
+    ]
+    for name, expr in VECTORS:
+        pkt = eval(expr, ns)  # noqa: S307 — our own fixed expressions
+        ns[name] = pkt
+        data = raw(pkt)
+        parts.append(f"/* {name}: {expr} */")
+        parts.append(c_array(name, data))
+        parts.append("")
+    parts.append("#endif")
+    sys.stdout.write("\n".join(parts) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""gen_corpus.py — writes the fuzz_frame seed corpus (tests/fuzz/corpus/*.bin) with scapy.
+
+Flow: each seed is built as scapy packets, then framed in fuzz_frame's input format:
+  byte 0 = mode (bit 0: checksums marked good; bit 1: several frames, each prefixed
+  by a 2-byte big-endian length; bits 2-3: clock advance 0/1 ms/1 s/60 s after
+  input; bit 4: one frame per input call; bit 5: the "tight" instance with small
+  limits and 128 frames; bit 6: the harness rewrites IPv4/ICMP/UDP checksums
+  before input), then the frame bytes.
+The stack under test is 198.18.0.1/24 (02:00:00:00:00:01) with sockets on *:5000
+and *:5001 (connected to 198.18.0.2:6000); the peer is 198.18.0.2 (02:00:00:00:00:02).
+Output is deterministic (fixed IP ids, payloads), so re-running rewrites the same
+files. Run: /usr/bin/python3 tests/fuzz/gen_corpus.py  (needs python3-scapy).
+With --regressions it (re)writes the hand-built regression vectors into
+tests/fuzz/regressions/ instead (inputs too large for libFuzzer's max_len).
+"""
+import os
+import struct
+import sys
+
+from scapy.all import ARP, ICMP, IP, UDP, Dot1Q, Ether, IPOption_Router_Alert, Raw, fragment  # noqa: E402
+
+LOCAL_MAC = "02:00:00:00:00:01"
+PEER_MAC = "02:00:00:00:00:02"
+OTHER_MAC = "02:00:00:00:00:03"
+BCAST_MAC = "ff:ff:ff:ff:ff:ff"
+LOCAL = "198.18.0.1"
+PEER = "198.18.0.2"
+OTHER = "198.18.0.3"
+SUBNET_BCAST = "198.18.0.255"
+
+CSUM_GOOD, SPLIT = 0x01, 0x02
+ADV_1MS, ADV_1S, ADV_60S = 0x04, 0x08, 0x0C
+ONE_BY_ONE = 0x10
+TIGHT = 0x20
+FIX_CSUM = 0x40
+
+
+def eth(src=PEER_MAC, dst=LOCAL_MAC):
+    return Ether(src=src, dst=dst)
+
+
+def one(mode, pkt):
+    return bytes([mode]) + bytes(pkt)
+
+
+def many(mode, pkts):
+    out = bytearray([mode | SPLIT])
+    for p in pkts:
+        b = bytes(p)
+        out += struct.pack("!H", len(b)) + b
+    return bytes(out)
+
+
+def udp_dgram(dport, size, sport=1234, src=PEER, ipid=0x1000):
+    payload = bytes((i * 7 + 3) & 0xFF for i in range(size))
+    return IP(src=src, dst=LOCAL, id=ipid) / UDP(sport=sport, dport=dport) / Raw(payload)
+
+
+def frags(ip_pkt, size, order=None):
+    fs = fragment(ip_pkt, fragsize=size)
+    if order is not None:
+        fs = [fs[i] for i in order]
+    return [eth() / f for f in fs]
+
+
+def our_datagram():
+    """What our connected socket sends (198.18.0.1:5001 → 198.18.0.2:6000), for ICMP quotes."""
+    return IP(src=LOCAL, dst=PEER, id=0x2222) / UDP(sport=5001, dport=6000) / Raw(b"hello")
+
+
+def seeds():
+    s = {}
+    # ARP
+    s["arp-request"] = one(0, eth(dst=BCAST_MAC) / ARP(op=1, hwsrc=PEER_MAC, psrc=PEER, pdst=LOCAL))
+    s["arp-reply-other"] = one(0, eth(src=OTHER_MAC) / ARP(op=2, hwsrc=OTHER_MAC, psrc=OTHER,
+                                                           hwdst=LOCAL_MAC, pdst=LOCAL))
+    s["arp-gratuitous"] = one(ADV_1S, eth(src=OTHER_MAC, dst=BCAST_MAC) /
+                              ARP(op=1, hwsrc=OTHER_MAC, psrc=OTHER, pdst=OTHER))
+    # ICMP
+    s["icmp-echo"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=1) / ICMP(type=8, id=7, seq=1) / Raw(b"ping" * 8))
+    s["icmp-echo-unresolved"] = one(ADV_1S, eth(src=OTHER_MAC) / IP(src=OTHER, dst=LOCAL, id=2) /
+                                    ICMP(type=8, id=7, seq=2) / Raw(b"x" * 56))
+    s["icmp-echo-offlink"] = one(0, eth() / IP(src="198.19.1.1", dst=LOCAL, id=3) / ICMP(type=8) / Raw(b"gw"))
+    s["icmp-port-unreach-quote"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=4) / ICMP(type=3, code=3) /
+                                       bytes(our_datagram())[:28])
+    s["icmp-frag-needed"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=5) / ICMP(type=3, code=4, nexthopmtu=1280) /
+                                bytes(our_datagram()))
+    s["icmp-time-exceeded"] = one(CSUM_GOOD, eth() / IP(src=PEER, dst=LOCAL, id=6) / ICMP(type=11, code=0) /
+                                  bytes(our_datagram()))
+    # UDP
+    s["udp-5000"] = one(0, eth() / udp_dgram(5000, 32))
+    s["udp-5001-connected"] = one(0, eth() / udp_dgram(5001, 16, sport=6000))
+    s["udp-closed-port"] = one(0, eth() / udp_dgram(7, 8))
+    s["udp-zero-csum"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=7) / UDP(sport=1, dport=5000, chksum=0) /
+                             Raw(b"nocsum"))
+    s["udp-bcast"] = one(0, eth(dst=BCAST_MAC) / IP(src=PEER, dst=SUBNET_BCAST, id=8) /
+                         UDP(sport=1234, dport=5000) / Raw(b"bcast"))
+    s["udp-allhosts-mcast"] = one(0, eth(dst="01:00:5e:00:00:01") / IP(src=PEER, dst="224.0.0.1", id=9) /
+                                  UDP(sport=1234, dport=5000) / Raw(b"mcast"))
+    s["udp-bad-csum-marked-good"] = one(CSUM_GOOD, eth() / IP(src=PEER, dst=LOCAL, id=10, chksum=0xdead) /
+                                        UDP(sport=1234, dport=5000, chksum=0xbeef) / Raw(b"offload"))
+    s["udp-padded"] = one(0, bytes(eth() / udp_dgram(5000, 1)) + b"\0" * 17)  # Ethernet minimum-size padding
+    # 802.1Q: priority tag (VID 0) is accepted on an untagged interface; VID 100 is not
+    s["vlan-prio-tag-udp"] = one(0, eth() / Dot1Q(vlan=0, prio=5) / udp_dgram(5000, 20))
+    s["vlan-100-udp"] = one(0, eth() / Dot1Q(vlan=100) / udp_dgram(5000, 20))
+    # IP options: router alert, and a record-route with room
+    s["ip-options-ra"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=11, options=[IPOption_Router_Alert()]) /
+                             UDP(sport=1234, dport=5000) / Raw(b"opts"))
+    s["ip-options-rr"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=12, options=b"\x07\x0b\x04" + b"\0" * 8 + b"\0") /
+                             ICMP(type=8) / Raw(b"rr"))
+    s["ip-unknown-proto"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=13, proto=99) / Raw(b"\0" * 24))
+    # Fragments (mode bit 1: several frames in one input)
+    big = udp_dgram(5000, 3000, ipid=0x3001)
+    s["frag-udp-inorder"] = many(0, frags(big, 1480))
+    s["frag-udp-reverse"] = many(0, frags(udp_dgram(5000, 3000, ipid=0x3002), 1480, order=[2, 1, 0]))
+    s["frag-udp-small-1by1"] = many(ONE_BY_ONE, frags(udp_dgram(5001, 200, sport=6000, ipid=0x3003), 64))
+    s["frag-udp-incomplete-timeout"] = many(ADV_60S, frags(udp_dgram(5000, 3000, ipid=0x3004), 1480)[:2])
+    ov = frags(udp_dgram(5000, 64, ipid=0x3005), 32)
+    ov[1][IP].frag = 2  # second fragment starts at 16 instead of 32: overlap
+    del ov[1][IP].chksum
+    s["frag-overlap"] = many(0, ov)
+    s["frag-dup"] = many(0, [f for f in frags(udp_dgram(5000, 100, ipid=0x3006), 48) for _ in (0, 1)])
+    s["frag-icmp-echo-big"] = many(0, frags(IP(src=PEER, dst=LOCAL, id=0x3007) / ICMP(type=8) /
+                                            Raw(bytes(range(256)) * 16), 1480))
+    s["frag-two-datagrams-interleaved"] = many(CSUM_GOOD, [
+        x for pair in zip(frags(udp_dgram(5000, 1000, ipid=0x3008), 512),
+                          frags(udp_dgram(5001, 1000, sport=6000, ipid=0x3009), 512)) for x in pair])
+    # A mixed burst: ARP request, echo, UDP, garbage
+    s["mixed-burst"] = many(ADV_1MS, [
+        eth(dst=BCAST_MAC) / ARP(op=1, hwsrc=PEER_MAC, psrc=PEER, pdst=LOCAL),
+        eth() / IP(src=PEER, dst=LOCAL, id=20) / ICMP(type=8) / Raw(b"a"),
+        eth() / udp_dgram(5000, 10, ipid=21),
+        Raw(b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00\x45"),
+    ])
+    # Larger than the MTU in one frame: the echo reply must be re-cut into fragments
+    s["icmp-echo-oversize-frame"] = one(0, eth() / IP(src=PEER, dst=LOCAL, id=14) / ICMP(type=8) /
+                                        Raw(bytes(range(256)) * 7))
+    # Tight instance: limits reachable within one input
+    s["tight-arp-flood"] = many(TIGHT, [
+        eth(src="02:00:00:00:01:%02x" % i, dst=BCAST_MAC) /
+        ARP(op=1, hwsrc="02:00:00:00:01:%02x" % i, psrc="198.18.0.%d" % (10 + i), pdst=LOCAL) for i in range(20)])
+    s["tight-hold-full"] = many(TIGHT | ADV_1S, [
+        eth(src=OTHER_MAC) / IP(src=OTHER, dst=LOCAL, id=30 + i) / ICMP(type=8, seq=i) / Raw(b"h") for i in range(6)])
+    s["tight-frag-table-full"] = many(TIGHT, [
+        f for i in range(10) for f in frags(udp_dgram(5000, 40, ipid=0x4000 + i), 16)[:1]])
+    s["tight-frag-too-many"] = many(TIGHT, frags(udp_dgram(5000, 160, ipid=0x4100), 8))
+    s["tight-frag-mem"] = many(TIGHT, [
+        f for i in range(2) for f in frags(udp_dgram(5000, 120, ipid=0x4200 + i), 8)[:9]])
+    s["tight-bcast-clone"] = many(TIGHT | CSUM_GOOD, [
+        eth(dst=BCAST_MAC) / IP(src=PEER, dst=SUBNET_BCAST, id=40 + i) / UDP(sport=1234, dport=5000) /
+        Raw(b"b" * 32) for i in range(4)])
+    # Checksums rewritten by the harness: mutations of these stay verifiable
+    s["fix-icmp-param-problem"] = one(FIX_CSUM, eth() / IP(src=PEER, dst=LOCAL, id=15) / ICMP(type=12, code=0, ptr=8) /
+                                      bytes(our_datagram()))
+    s["fix-icmp-unreach-burst"] = many(FIX_CSUM | TIGHT, [
+        eth() / IP(src=PEER, dst=LOCAL, id=50 + code) / ICMP(type=3, code=code) / bytes(our_datagram())
+        for code in range(16)])
+    s["fix-udp-echo-mix"] = many(FIX_CSUM | ADV_1S, [
+        eth() / udp_dgram(5001, 8, sport=6000, ipid=60),
+        eth(src=OTHER_MAC) / IP(src=OTHER, dst=LOCAL, id=61) / ICMP(type=8) / Raw(b"q" * 16),
+        eth() / udp_dgram(9, 8, ipid=62)])
+    return s
+
+
+def raw_ip4(src, dst, ident, frag, proto, payload, options=b""):
+    """IPv4 header with a correct checksum (scapy would not let the header lengths differ per fragment)."""
+    ihl = (20 + len(options)) // 4
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(payload), ident, frag, 64, proto, 0,
+                              bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))) + options
+    c = sum(struct.unpack("!%dH" % (len(h) // 2), bytes(h)))
+    while c >> 16:
+        c = (c & 0xFFFF) + (c >> 16)
+    struct.pack_into("!H", h, 10, ~c & 0xFFFF)
+    return bytes(h) + payload
+
+
+def regression_seeds():
+    r = {}
+    # Fragments of one UDP datagram whose pieces each pass the per-fragment size check
+    # (offset + len + own header <= 65535) but whose first fragment carries 40 bytes of
+    # options: first-fragment header (60) + 65515 bytes of payload = 65575 > 65535.
+    # Checksums marked good so the oversize datagram is not dropped for a bad sum.
+    total, piece = 65515, 1024
+    udp = struct.pack("!HHHH", 1234, 5000, total, 0) + bytes((i * 7) & 0xFF for i in range(total - 8))
+    pieces = []
+    for off in range(0, total, piece):
+        last = off + piece >= total
+        opts = b"\x01" * 40 if off == 0 else b""
+        frag = (off // 8) | (0 if last else 0x2000)
+        pieces.append(bytes(Ether(src=PEER_MAC, dst=LOCAL_MAC, type=0x0800)) + raw_ip4(PEER, LOCAL, 0x5151, frag, 17, udp[off:off + piece], opts))
+    r["reasm-oversize-first-fragment-options"] = many(CSUM_GOOD, pieces)
+    return r
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    args = [a for a in sys.argv[1:] if a != "--regressions"]
+    regress = len(args) != len(sys.argv) - 1
+    out = args[0] if args else os.path.join(here, "regressions" if regress else "corpus")
+    made = regression_seeds() if regress else seeds()
+    os.makedirs(out, exist_ok=True)
+    for name, data in sorted(made.items()):
+        with open(os.path.join(out, name + ".bin"), "wb") as f:
+            f.write(data)
+    print(f"gen_corpus: wrote {len(made)} inputs to {out}")
+
+
+if __name__ == "__main__":
+    main()
