@@ -54,7 +54,7 @@
 	DROP(UDP_BAD_CSUM,       "udp: checksum wrong (RFC 768, RFC 1122 4.1.3.4)") \
 	DROP(UDP_NO_PORT,        "udp: no socket for the port; port unreachable sent (RFC 1122 4.1.3.1)") \
 	DROP(UDP_RCVBUF_FULL,    "udp: socket receive buffer full (SO_RCVBUF)") \
-	DROP(UDP_ZERO_PORT,      "udp: source or destination port 0") \
+	DROP(UDP_ZERO_PORT,      "udp: destination port 0 (source port 0 is legal, RFC 768)") \
 	DROP(TX_QUEUE_FULL,      "tx: interface transmit queue full")
 
 enum skiff_drop_reason {

@@ -144,36 +144,51 @@ static struct reasm_slot *slot_find(struct skiff_stack *st, const struct ip4_rep
 	return fr;
 }
 
-/* Insert p (payload [off, end)) in offset order. Returns 0, or -EEXIST for an exact
- * duplicate, -EBADMSG for an overlap. */
-static int insert(struct reasm_slot *s, struct skiff_pkt *p, uint32_t off, uint32_t end)
+/* Where p (payload [off, end)) goes in offset order: returns the link to write,
+ * or NULL with *why = -EEXIST for an exact duplicate, -EBADMSG for an overlap.
+ * Appending after the tail (the common, in-order case) is O(1). */
+static struct skiff_pkt **place(struct reasm_slot *s, uint32_t off, uint32_t end, int *why)
 {
-	struct skiff_pkt **pp, *prev = NULL;
+	struct skiff_pkt **pp;
 
-	if (!s->tail || FRAG_OFF(s->tail) + s->tail->len <= off) {
-		pp = s->tail ? &s->tail->chain : &s->head;
-		prev = s->tail;
-	} else {
-		pp = &s->head;
-		while (*pp && FRAG_OFF(*pp) + (*pp)->len <= off) {
-			prev = *pp;
-			pp = &(*pp)->chain;
+	if (!s->tail || FRAG_OFF(s->tail) + s->tail->len <= off)
+		return s->tail ? &s->tail->chain : &s->head;
+	pp = &s->head;
+	while (*pp && FRAG_OFF(*pp) + (*pp)->len <= off)
+		pp = &(*pp)->chain;
+	/* *pp is the first fragment ending after off (it exists: the tail does) */
+	{
+		uint32_t qo = (uint32_t)FRAG_OFF(*pp), qe = qo + (*pp)->len;
+		if (qo == off && qe == end) {
+			*why = -EEXIST;
+			return NULL;
 		}
-		/* *pp is the first fragment ending after off */
-		if (*pp) {
-			uint32_t qo = (uint32_t)FRAG_OFF(*pp), qe = qo + (*pp)->len;
-			if (qo == off && qe == end)
-				return -EEXIST;
-			if (qo < end)
-				return -EBADMSG;
+		if (qo < end) {
+			*why = -EBADMSG;
+			return NULL;
 		}
 	}
-	(void)prev;
+	return pp;
+}
+
+static void link_at(struct reasm_slot *s, struct skiff_pkt **pp, struct skiff_pkt *p)
+{
 	p->chain = *pp;
 	*pp = p;
 	if (!p->chain)
 		s->tail = p;
-	return 0;
+}
+
+/* The head keeps the first fragment's header; make it describe the whole
+ * datagram (no MF, offset 0, full length) so ICMP errors quote what Linux quotes. */
+static void rewrite_head(struct skiff_pkt *h, uint32_t total)
+{
+	uint8_t *ih = h->head + h->l3_off;
+	uint16_t ihl = (uint16_t)(h->l4_off - h->l3_off);
+	st16(ih + 2, (uint16_t)(ihl + total));
+	st16(ih + 6, (uint16_t)(ld16(ih + 6) & IP4_FLAG_DF));
+	st16(ih + 10, 0);
+	st16(ih + 10, csum_buf(ih, ihl));
 }
 
 struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, struct ip4_repr *ip, uint64_t now)
@@ -182,7 +197,8 @@ struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, s
 	uint32_t off = ip4_frag_off_bytes(ip), len = p->len, end = off + len;
 	bool more = (ip->frag & IP4_FLAG_MF) != 0;
 	struct reasm_slot *s;
-	int rc;
+	struct skiff_pkt **pp;
+	int rc = 0;
 
 	/* RFC 791: every fragment but the last carries a multiple of 8 bytes. */
 	if (len == 0 || (more && (len & 7))) {
@@ -206,7 +222,18 @@ struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, s
 		slot_drop(st, s, SKIFF_DROP_REASM_TOO_MANY);
 		return NULL;
 	}
-	/* Memory: evict the oldest other datagrams until this frame fits. */
+	pp = place(s, off, end, &rc);
+	if (!pp && rc == -EEXIST) {
+		skiff_drop(st, SKIFF_DROP_REASM_DUP, p);
+		return NULL;
+	}
+	if (!pp) {
+		skiff_drop(st, SKIFF_DROP_REASM_OVERLAP, p);
+		slot_drop(st, s, SKIFF_DROP_REASM_OVERLAP);
+		return NULL;
+	}
+	/* Memory: evict the oldest other datagrams until this frame fits (never s, so
+	 * the place found above stays valid). */
 	while (r->mem + p->cap > st->cfg.reasm_mem) {
 		struct reasm_slot *o = NULL;
 		for (unsigned i = 0; i < r->nslots; i++)
@@ -223,16 +250,7 @@ struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, s
 		return NULL;
 	}
 	FRAG_OFF(p) = off;
-	rc = insert(s, p, off, end);
-	if (rc == -EEXIST) {
-		skiff_drop(st, SKIFF_DROP_REASM_DUP, p);
-		return NULL;
-	}
-	if (rc) {
-		skiff_drop(st, SKIFF_DROP_REASM_OVERLAP, p);
-		slot_drop(st, s, SKIFF_DROP_REASM_OVERLAP);
-		return NULL;
-	}
+	link_at(s, pp, p);
 	s->nfrags++;
 	s->have += len;
 	s->mem += p->cap;
@@ -258,6 +276,7 @@ struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, s
 		ip->ihl = (uint8_t)(h->l4_off - h->l3_off);
 		ip->total_len = (uint16_t)(ip->ihl + total);
 		ip->frag = 0;
+		rewrite_head(h, total);
 		for (struct skiff_pkt *q = h; q; q = q->chain)
 			q->next = NULL;
 		return h;

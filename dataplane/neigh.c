@@ -439,7 +439,14 @@ void skiff_arp_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 			if (for_us && a.op == ARP_OP_REPLY) {
 				make_reachable(st, e, a.sha, now);
 			} else if (e->state == SKIFF_NEIGH_INCOMPLETE) {
-				make_reachable(st, e, a.sha, now);
+				/* learnt from a request or a broadcast, not confirmed: STALE
+				 * (as Linux's neigh_update), and the held packets can go */
+				memcpy(e->mac, a.sha, 6);
+				e->state = SKIFF_NEIGH_STALE;
+				e->probes = 0;
+				e->used = now;
+				skiff_timer_arm(&st->timers, &e->timer, now + st->cfg.neigh_gc_ns);
+				flush_hold(st, e);
 			} else if (memcmp(e->mac, a.sha, 6) != 0) {
 				memcpy(e->mac, a.sha, 6);
 				e->state = SKIFF_NEIGH_STALE;

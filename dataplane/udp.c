@@ -272,11 +272,13 @@ int skiff_udp_connect(struct skiff_stack *st, struct skiff_udp_sock *sk, const s
 		return rc;
 	if (skiff_stack_is_bcast4(st, addr->v4) && !sk->broadcast)
 		return -EACCES;
-	if (!sk->addr_locked)
-		sk->laddr = skiff_addr_v4(rt.src); /* Linux ip4_datagram_connect sets the source */
+	/* Autobind first (Linux inet_dgram_connect), then set the source (Linux
+	 * ip4_datagram_connect): autobind resets an unlocked address to the wildcard. */
 	rc = autobind(st, sk);
 	if (rc)
 		return rc;
+	if (!sk->addr_locked)
+		sk->laddr = skiff_addr_v4(rt.src);
 	sk->raddr = *addr;
 	sk->rport = port;
 	sk->connected = true;

@@ -250,6 +250,8 @@ static void test_state_machine(void **state)
 	expect_request(h, H_PEER_IP, false);
 	assert_null(h_tx_pop(h));
 	assert_int_equal(skiff_neigh_held(h->st), 1);
+	/* the caller is told when to poll: the retransmit */
+	assert_int_equal(skiff_stack_next_deadline(h->st), h->now + c->arp_retrans_ns);
 
 	/* the reply: REACHABLE, the held datagram released to the learned MAC */
 	h_inject(h, frame_arp_reply_from_peer, sizeof(frame_arp_reply_from_peer));
@@ -578,6 +580,70 @@ static void test_malformed(void **state)
 	assert_int_equal(h->st->ctr.arp_reply_out, 0);
 }
 
+/* A request from a neighbour we are resolving also resolves it: held packets go. */
+static void test_request_resolves_incomplete(void **state)
+{
+	struct harness *h = *state;
+	struct skiff_udp_sock *sk = sock_any(h);
+	assert_int_equal(send_str(h, sk, H_PEER_IP, "held"), 4);
+	expect_request(h, H_PEER_IP, false);
+	h_inject(h, frame_arp_request, sizeof(frame_arp_request));
+	assert_int_not_equal(skiff_neigh_lookup4(h->st, h->ifindex, H_PEER_IP, NULL), SKIFF_NEIGH_INCOMPLETE);
+	assert_int_equal(skiff_neigh_held(h->st), 0);
+	/* the released datagram, then our reply (or the other way round) */
+	for (int i = 0; i < 2; i++) {
+		struct skiff_pkt *p = h_tx_pop(h);
+		assert_non_null(p);
+		if (ld16(skiff_pkt_data(p) + 12) == ETH_TYPE_ARP) {
+			assert_memory_equal(skiff_pkt_data(p), frame_arp_reply_expected, sizeof(frame_arp_reply_expected));
+		} else {
+			assert_memory_equal(skiff_pkt_data(p), h_peer_mac, 6);
+			assert_memory_equal(skiff_pkt_data(p) + 42, "held", 4);
+		}
+		skiff_pkt_free(p);
+	}
+	assert_null(h_tx_pop(h));
+	skiff_udp_close(h->st, sk);
+}
+
+/* A fragmented datagram is held as one packet and released as all its fragments;
+ * when resolution fails every frame returns to the pool. */
+static void test_hold_fragmented(void **state)
+{
+	struct harness *h = *state;
+	const struct skiff_stack_config *c = &h->st->cfg;
+	struct skiff_udp_sock *sk = sock_any(h);
+	static uint8_t big[4000];
+	struct iovec iov = { big, sizeof(big) };
+	struct skiff_addr peer = skiff_addr_v4(H_PEER_IP), other = skiff_addr_v4(H_OTHER_IP);
+	unsigned avail = skiff_mempool_avail(h->mp);
+
+	assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &peer, 9, 0, h->now), 4000);
+	assert_int_equal(skiff_neigh_held(h->st), 1);
+	expect_request(h, H_PEER_IP, false);
+	h_inject(h, frame_arp_reply_from_peer, sizeof(frame_arp_reply_from_peer));
+	assert_int_equal(h_tx_count(h), 3);
+	for (int i = 0; i < 3; i++) {
+		struct skiff_pkt *p = h_tx_pop(h);
+		assert_memory_equal(skiff_pkt_data(p), h_peer_mac, 6);
+		assert_int_equal(ld16(skiff_pkt_data(p) + 14 + 6) & IP4_OFF_MASK, 185 * i);
+		skiff_pkt_free(p);
+	}
+	assert_int_equal(skiff_mempool_avail(h->mp), avail);
+	/* to a neighbour that never answers */
+	assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &other, 9, 0, h->now), 4000);
+	assert_int_equal(skiff_mempool_avail(h->mp), avail - 4); /* 3 fragments + the request */
+	h_tx_flush(h);
+	for (unsigned i = 0; i < c->arp_retries; i++) {
+		h_advance(h, c->arp_retrans_ns);
+		h_tx_flush(h);
+	}
+	assert_int_equal(h_drops(h, SKIFF_DROP_ARP_UNRESOLVED), 1);
+	assert_int_equal(skiff_neigh_held(h->st), 0);
+	assert_int_equal(skiff_mempool_avail(h->mp), avail);
+	skiff_udp_close(h->st, sk);
+}
+
 /* RFC 5227 probe (sender 0.0.0.0) for our address: answered, nothing cached for 0. */
 static void test_probe_from_zero_sender(void **state)
 {
@@ -610,6 +676,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reply_rate_limit, setup_rate1, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_from_zero_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_resolves_incomplete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_fragmented, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

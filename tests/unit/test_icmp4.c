@@ -255,6 +255,15 @@ static void test_port_unreachable_content(void **state)
 	assert_int_equal(ld32(ic + 4), 0);
 	assert_memory_equal(ic + 8, f + 14, 576 - 28);
 	skiff_pkt_free(p);
+	/* around the boundary: an original of 547, 548 and 549 bytes (IP total) */
+	for (size_t tot = 547; tot <= 549; tot++) {
+		size_t q = tot < 548 ? tot : 548;
+		h_inject(h, f, fb_udp4(f, H_PEER_IP, H_LOCAL_IP, 4000, 9, payload, tot - 28));
+		p = pop_icmp(h, 0xc0, &ic, &n);
+		assert_int_equal(n, 8 + q);
+		assert_memory_equal(ic + 8, f + 14, q);
+		skiff_pkt_free(p);
+	}
 }
 
 /* icmp_rate = 1/s with a burst of 50. */

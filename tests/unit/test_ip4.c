@@ -474,9 +474,13 @@ static void test_ip4_unknown_proto(void **state)
 	st32(f + 14 + 16, 0xffffffffu);
 	fix_ip_csum(f);
 	h_inject(h, f, sizeof(frame_ip_unknown_proto));
-	assert_int_equal(h_drops(h, SKIFF_DROP_IP4_UNKNOWN_PROTO), 4);
+	/* to our unicast address but in a link-layer broadcast: no ICMP either */
+	memcpy(f, frame_ip_unknown_proto, sizeof(frame_ip_unknown_proto));
+	memcpy(f, BCAST, 6);
+	h_inject(h, f, sizeof(frame_ip_unknown_proto));
+	assert_int_equal(h_drops(h, SKIFF_DROP_IP4_UNKNOWN_PROTO), 5);
 	assert_int_equal(h_tx_count(h), 0);
-	assert_int_equal(total_drops(h), 4);
+	assert_int_equal(total_drops(h), 5);
 }
 
 /* ---- accepted input variations ---- */
@@ -592,6 +596,20 @@ static void test_fragmentation_out(void **state)
 	assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &dst, 9999, 0, h->now), 1473);
 	assert_int_equal(h_tx_count(h), 2);
 	h_tx_flush(h);
+	/* every datagram gets its own identification (else a receiver mixes up fragments) */
+	{
+		uint16_t ids[8];
+		iov.iov_len = 10;
+		for (int i = 0; i < 8; i++) {
+			struct skiff_pkt *p;
+			assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &dst, 9999, 0, h->now), 10);
+			p = h_tx_pop(h);
+			ids[i] = ld16(skiff_pkt_data(p) + 14 + 4);
+			skiff_pkt_free(p);
+			for (int j = 0; j < i; j++)
+				assert_int_not_equal(ids[i], ids[j]);
+		}
+	}
 	skiff_udp_close(h->st, sk);
 }
 
@@ -629,6 +647,26 @@ static void test_ip4_output_recut_and_df(void **state)
 		skiff_pkt_free(p);
 	}
 	assert_memory_equal(out, data, sizeof(data));
+	/* pieces within the MTU but the first not a multiple of 8 (1001 + 500): re-cut to 1480 + 21 */
+	a = skiff_pool_get(skiff_mempool_pool(h->mp));
+	b = skiff_pool_get(skiff_mempool_pool(h->mp));
+	memcpy(skiff_pkt_put(a, 1001), data, 1001);
+	memcpy(skiff_pkt_put(b, 500), data + 1001, 500);
+	a->chain = b;
+	assert_int_equal(skiff_ip4_output(h->st, &rt, &tx, a, h->now), 0);
+	assert_int_equal(h_tx_count(h), 2);
+	got = 0;
+	for (int i = 0; i < 2; i++) {
+		struct skiff_pkt *p = h_tx_pop(h);
+		const uint8_t *ip = skiff_pkt_data(p) + 14;
+		size_t n = ld16(ip + 2) - 20u;
+		assert_int_equal(n, i == 0 ? 1480 : 21);
+		assert_int_equal((ld16(ip + 6) & IP4_OFF_MASK) * 8, got);
+		memcpy(out + got, ip + 20, n);
+		got += n;
+		skiff_pkt_free(p);
+	}
+	assert_memory_equal(out, data, 1501);
 	/* DF on something that needs fragments: -EMSGSIZE, chain freed */
 	a = skiff_pool_get(skiff_mempool_pool(h->mp));
 	memcpy(skiff_pkt_put(a, 1481), data, 1481);

@@ -190,7 +190,57 @@ static void test_scapy_fragments_every_order(void **state)
 		assert_int_equal(sport, 4000);
 	}
 	assert_int_equal(h->st->ctr.ip4_reasm_ok, 6);
+	/* the short last fragment padded to the Ethernet minimum: padding is not data */
+	{
+		uint8_t padded[60];
+		memset(padded, 0xee, sizeof(padded));
+		memcpy(padded, frame_udp_frag_2, sizeof(frame_udp_frag_2));
+		h_inject(h, frame_udp_frag_0, sizeof(frame_udp_frag_0));
+		h_inject(h, padded, sizeof(padded));
+		h_inject(h, frame_udp_frag_1, sizeof(frame_udp_frag_1));
+		assert_int_equal(skiff_udp_recv(h->st, SK, &iov, 1, 0, NULL, NULL, NULL), 100);
+		assert_memory_equal(buf, want, 100);
+	}
 	assert_int_equal(total_drops(h), 0);
+}
+
+/* A reassembled broadcast datagram reaches every socket, each a full copy. */
+static void test_broadcast_chain_copies(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t dg[3000], f[1600], buf[3000];
+	struct skiff_udp_sock *s2;
+	struct iovec iov = { buf, sizeof(buf) };
+	size_t n;
+	int err;
+
+	SK->reuseaddr = true;
+	s2 = skiff_udp_open(h->st, SKIFF_AF_INET, &err);
+	s2->reuseaddr = true;
+	assert_int_equal(skiff_udp_bind(h->st, s2, &(struct skiff_addr){ .family = SKIFF_AF_INET, .v4 = 0 }, PORT), 0);
+	/* the datagram, to the subnet broadcast, in a broadcast frame */
+	st16(dg, 4000);
+	st16(dg + 2, PORT);
+	st16(dg + 4, 2500);
+	st16(dg + 6, 0);
+	for (int i = 8; i < 2500; i++)
+		dg[i] = (uint8_t)(i * 5);
+	st16(dg + 6, csum_fold(csum_partial(dg, 2500, csum_pseudo4(H_PEER_IP, H_BCAST_IP, 17, 2500))));
+	for (size_t off = 0; off < 2500; off += 1480) {
+		size_t len = 2500 - off < 1480 ? 2500 - off : 1480;
+		fb_eth(f, (const uint8_t[6]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, h_peer_mac, ETH_TYPE_IP4);
+		memcpy(f + 34, dg + off, len);
+		n = fb_ip4(f, H_PEER_IP, H_BCAST_IP, 17, 0x77, (uint16_t)(off / 8 | (off + len < 2500 ? IP4_FLAG_MF : 0)), len);
+		h_inject(h, f, n);
+	}
+	assert_int_equal(skiff_udp_recv(h->st, SK, &iov, 1, 0, NULL, NULL, NULL), 2492);
+	assert_memory_equal(buf, dg + 8, 2492);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(skiff_udp_recv(h->st, s2, &iov, 1, 0, NULL, NULL, NULL), 2492);
+	assert_memory_equal(buf, dg + 8, 2492);
+	assert_int_equal(total_drops(h), 0);
+	assert_int_equal(h_tx_count(h), 0);
+	skiff_udp_close(h->st, s2);
 }
 
 static void test_large_shuffled(void **state)
@@ -326,6 +376,37 @@ static void test_too_big(void **state)
 	assert_int_equal(d, 1);
 	inj_frag(h, 5, dg, 64, n - 64, false);
 	expect_delivered(h, dg, n);
+
+	/* every fragment fits on its own (20-byte headers), but the first carries
+	 * options (IHL 6): the whole would be 24 + 65515 > 65535 */
+	{
+		static uint8_t f[1600];
+		size_t off = 0, nfr = 0;
+		uint64_t before = h_drops(h, SKIFF_DROP_REASM_TOO_BIG);
+		fb_eth(f, h_local_mac, h_peer_mac, ETH_TYPE_IP4);
+		memset(f + 38, 0x5a, 1480);
+		fb_ip4(f, H_PEER_IP, H_LOCAL_IP, 17, 11, IP4_FLAG_MF, 4 + 1480);
+		f[14] = 0x46;
+		st32(f + 34, 0x01010100u);
+		st16(f + 24, 0);
+		st16(f + 24, csum_buf(f + 14, 24));
+		h_inject(h, f, 14 + 24 + 1480);
+		off = 1480;
+		nfr = 1;
+		while (off < 65515) {
+			size_t len = 65515 - off < 1480 ? 65515 - off : 1480;
+			fb_eth(f, h_local_mac, h_peer_mac, ETH_TYPE_IP4);
+			memset(f + 34, 0x5a, len);
+			h_inject(h, f, fb_ip4(f, H_PEER_IP, H_LOCAL_IP, 17, 11,
+					      (uint16_t)(off / 8 | (off + len < 65515 ? IP4_FLAG_MF : 0)), len));
+			off += len;
+			nfr++;
+		}
+		assert_int_equal(nfr, 45);
+		assert_int_equal(h_drops(h, SKIFF_DROP_REASM_TOO_BIG), before + nfr);
+		expect_nothing(h);
+		assert_empty(h);
+	}
 }
 
 /* After an overlap the whole datagram is gone; the rest arriving later never
@@ -597,11 +678,40 @@ static void test_too_many(void **state)
 	assert_int_equal(total_drops(h), 5);
 }
 
+/* An error about a reassembled datagram quotes its whole-datagram header (MF
+ * clear, full length, valid checksum), as Linux does — not the first fragment's. */
+static void test_error_quotes_reassembled_header(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t dg[3000];
+	size_t n = make_udp(dg, H_PEER_IP, 2000, 9);
+	struct skiff_pkt *p;
+	const uint8_t *q;
+
+	st16(dg + 2, PORT + 1); /* a closed port */
+	st16(dg + 6, 0);        /* no checksum: the header change above would break it */
+	refresh_peer(h);
+	h_tx_flush(h);
+	inj_frag(h, 77, dg, 0, 1480, true);
+	inj_frag(h, 77, dg, 1480, n - 1480, false);
+	assert_int_equal(h_drops(h, SKIFF_DROP_UDP_NO_PORT), 1);
+	p = pop_ip(h);
+	assert_non_null(p);
+	q = skiff_pkt_data(p) + 14 + 20 + 8; /* quoted IP header */
+	assert_int_equal(skiff_pkt_data(p)[34], 3);
+	assert_int_equal(skiff_pkt_data(p)[35], 3);
+	assert_int_equal(ld16(q + 2), 20 + n);
+	assert_int_equal(ld16(q + 6) & (IP4_FLAG_MF | IP4_OFF_MASK), 0);
+	assert_int_equal(csum_buf(q, 20), 0);
+	skiff_pkt_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scapy_fragments_every_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_shuffled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast_chain_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyed_by_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_fragment_with_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_checksum_after_reassembly, setup, teardown),
@@ -614,6 +724,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem, setup_mem3, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup_slots2, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many, setup_frags4, teardown),
+		cmocka_unit_test_setup_teardown(test_error_quotes_reassembled_header, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_timer.c — the hashed timer wheel on its own (no stack): arm, cancel,
  * re-arm, firing order, exact firing times, timers more than one revolution
- * (512 ms) out, callbacks that re-arm themselves or others, and timer_next. */
+ * (512 ms) out, big jumps, callbacks that re-arm themselves or others, exact
+ * timer_next, and a long random run against a model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +201,27 @@ static void test_big_jump(void **state)
 	assert_int_equal(skiff_timer_run(NULL, &W, T0 + 100000 * MS), 2);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(t[i].fired, 1);
+	/* jumps of one revolution and more: a timer in any slot of the window fires,
+	 * the window's first slot included */
+	{
+		static const uint64_t jumps[] = { 512, 513, 600, 1023, 1024, 1025, 3000 };
+		uint64_t base = T0 + 200000 * MS;
+		assert_int_equal(skiff_timer_run(NULL, &W, base), 0);
+		for (size_t j = 0; j < sizeof(jumps) / sizeof(jumps[0]); j++) {
+			const uint64_t J = jumps[j];
+			const uint64_t xs[] = { 1, 5, J - 512, J - 511, J - 510, J - 1, J };
+			for (size_t k = 0; k < sizeof(xs) / sizeof(xs[0]); k++) {
+				struct tt x;
+				if (xs[k] == 0)
+					continue;
+				tt_init(&x, 99);
+				skiff_timer_arm(&W, &x.t, base + xs[k] * MS);
+				assert_int_equal(skiff_timer_run(NULL, &W, base + J * MS), 1);
+				assert_int_equal(x.fired, 1);
+				base += J * MS;
+			}
+		}
+	}
 	/* arming in the past fires on the next run */
 	skiff_timer_arm(&W, &t[0].t, T0);
 	assert_int_equal(skiff_timer_run(NULL, &W, T0 + 100000 * MS), 1);
@@ -260,22 +282,111 @@ static void test_timer_next(void **state)
 	assert_int_equal(skiff_timer_next(&W), T0 + 20 * MS);
 	skiff_timer_run(NULL, &W, T0 + 20 * MS);
 	assert_int_equal(b.fired, 1);
-	/* a lower bound: never after the real next expiry, and later than now */
+	/* exact after a run (timer.h: the exact earliest expiry) */
 	n = skiff_timer_next(&W);
-	assert_true(n > T0 + 20 * MS);
-	assert_true(n <= T0 + 50 * MS);
-	/* sleeping until the bound and running repeatedly reaches a */
-	for (int i = 0; i < 100 && !a.fired; i++) {
-		n = skiff_timer_next(&W);
-		assert_true(n <= T0 + 50 * MS);
-		skiff_timer_run(NULL, &W, n < T0 + 50 * MS ? T0 + 50 * MS : n);
-	}
+	assert_int_equal(n, T0 + 50 * MS);
+	/* sleeping exactly until then fires it */
+	assert_int_equal(skiff_timer_run(NULL, &W, n - 1), 0);
+	assert_int_equal(skiff_timer_run(NULL, &W, n), 1);
 	assert_int_equal(a.fired, 1);
 	assert_int_equal(skiff_timer_next(&W), UINT64_MAX);
-	/* an earlier arm lowers the bound */
-	skiff_timer_arm(&W, &a.t, T0 + 900 * MS);
-	skiff_timer_arm(&W, &b.t, T0 + 800 * MS);
-	assert_int_equal(skiff_timer_next(&W), T0 + 800 * MS);
+	/* an earlier arm lowers it; cancelling the earliest raises it again */
+	skiff_timer_arm(&W, &a.t, T0 + 900 * MS + 7);
+	skiff_timer_arm(&W, &b.t, T0 + 800 * MS + 3);
+	assert_int_equal(skiff_timer_next(&W), T0 + 800 * MS + 3);
+	skiff_timer_cancel(&W, &b.t);
+	assert_int_equal(skiff_timer_next(&W), T0 + 900 * MS + 7);
+	/* re-arming the earliest later: the next one takes over */
+	skiff_timer_arm(&W, &b.t, T0 + 850 * MS);
+	skiff_timer_arm(&W, &b.t, T0 + 5000 * MS);
+	assert_int_equal(skiff_timer_next(&W), T0 + 900 * MS + 7);
+	/* only timers more than one revolution out */
+	skiff_timer_cancel(&W, &a.t);
+	assert_int_equal(skiff_timer_next(&W), T0 + 5000 * MS);
+	skiff_timer_cancel(&W, &b.t);
+	assert_int_equal(skiff_timer_next(&W), UINT64_MAX);
+}
+
+/* Random arm/cancel/run against a model: after every step, each timer fired
+ * exactly when due, and timer_next is the minimum armed expiry. */
+#define NMODEL 64
+static struct tt mt[NMODEL];
+static bool m_armed[NMODEL];
+static uint64_t m_exp[NMODEL];
+
+static uint64_t model_next(void)
+{
+	uint64_t m = UINT64_MAX;
+	for (int i = 0; i < NMODEL; i++)
+		if (m_armed[i] && m_exp[i] < m)
+			m = m_exp[i];
+	return m;
+}
+
+static void test_random_against_model(void **state)
+{
+	uint64_t now = T0, seed = 0x12345678abcdefull;
+	(void)state;
+	for (int i = 0; i < NMODEL; i++) {
+		tt_init(&mt[i], i);
+		m_armed[i] = false;
+	}
+	for (int step = 0; step < 200000; step++) {
+		uint64_t r;
+		int i;
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		r = seed;
+		i = (int)(r % NMODEL);
+		switch ((r >> 8) % 8) {
+		case 0:
+		case 1:
+		case 2: { /* arm: near, far, or in the past */
+			uint64_t kind = (r >> 16) % 10, e;
+			if (kind < 6)
+				e = now + ((r >> 24) % (600 * MS));
+			else if (kind < 9)
+				e = now + ((r >> 24) % (5000 * MS));
+			else
+				e = now - ((r >> 24) % (3 * MS)) - 1;
+			skiff_timer_arm(&W, &mt[i].t, e);
+			m_armed[i] = true;
+			m_exp[i] = e;
+			break;
+		}
+		case 3:
+			skiff_timer_cancel(&W, &mt[i].t);
+			m_armed[i] = false;
+			break;
+		default: { /* run after a step of time: small, a few ms, or a long sleep */
+			uint64_t kind = (r >> 16) % 16, adv;
+			unsigned before[NMODEL], want = 0, got;
+			adv = kind < 10 ? (r >> 24) % (2 * MS) : kind < 15 ? (r >> 24) % (80 * MS) : (r >> 24) % (3000 * MS);
+			now += adv;
+			for (int k = 0; k < NMODEL; k++) {
+				before[k] = mt[k].fired;
+				if (m_armed[k] && m_exp[k] <= now)
+					want++;
+			}
+			got = skiff_timer_run(NULL, &W, now);
+			if (got != want)
+				fail_msg("step %d: fired %u want %u", step, got, want);
+			for (int k = 0; k < NMODEL; k++) {
+				bool due = m_armed[k] && m_exp[k] <= now;
+				if (mt[k].fired != before[k] + (due ? 1u : 0u))
+					fail_msg("step %d: timer %d fired %u→%u, due %d", step, k, before[k], mt[k].fired, due);
+				if (due)
+					m_armed[k] = false;
+				assert_int_equal(skiff_timer_armed(&mt[k].t), m_armed[k]);
+			}
+			break;
+		}
+		}
+		if (skiff_timer_next(&W) != model_next())
+			fail_msg("step %d: next %llu want %llu", step, (unsigned long long)skiff_timer_next(&W),
+				 (unsigned long long)model_next());
+	}
 }
 
 int main(void)
@@ -288,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup(test_big_jump, setup),
 		cmocka_unit_test_setup(test_periodic_rearm, setup),
 		cmocka_unit_test_setup(test_timer_next, setup),
+		cmocka_unit_test_setup(test_random_against_model, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
-/* test_udp.c — UDP sockets in the dataplane: bind rules, delivery, checksums,
- * receive-buffer limit, send path (single frame and fragmented), ICMP errors. */
+/* test_udp.c — UDP sockets in the dataplane: bind rules (Linux's), ephemeral
+ * ports, connect/disconnect, unicast/broadcast/SO_REUSEPORT delivery, checksums
+ * and length checks on input, receive-buffer limit, MSG_PEEK/MSG_TRUNC and
+ * scatter, send errors, the largest datagram (45 fragments), gather with odd
+ * pieces, SO_NO_CHECK and the 0 → 0xffff checksum rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -672,6 +675,15 @@ static void test_rcvbuf_full(void **state)
 	assert_int_equal(sk->rq_count, fits);
 	assert_int_equal(sk->drops, 4);
 	assert_int_equal(h_tx_count(h), 0); /* no ICMP for this */
+	/* the boundary: a queue exactly at SO_RCVBUF still accepts one more */
+	while (recv_str(h, sk, buf, sizeof(buf), NULL) >= 0)
+		;
+	skiff_udp_set_rcvbuf(h->st, sk, (int)truesize); /* doubled: exactly two frames */
+	assert_int_equal(sk->rcvbuf, 2 * truesize);
+	for (int i = 0; i < 5; i++)
+		inject_udp(h, H_PEER_IP, H_LOCAL_IP, 4000, 5000, "edge");
+	assert_int_equal(sk->rq_count, 3);
+	assert_int_equal(sk->drops, 6);
 	skiff_udp_close(h->st, sk);
 }
 
