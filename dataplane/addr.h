@@ -44,7 +44,7 @@ static inline bool skiff_addr_eq(const struct skiff_addr *a, const struct skiff_
 
 static inline bool skiff_addr_is_any(const struct skiff_addr *a)
 {
-	static const uint8_t zero[16];
+	static const uint8_t zero[16] = {0};
 	if (a->family == SKIFF_AF_INET)
 		return a->v4 == 0;
 	if (a->family == SKIFF_AF_INET6)
