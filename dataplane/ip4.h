@@ -34,6 +34,9 @@ static inline uint32_t skiff_ip4_frag_payload(uint16_t mtu) { return (uint32_t)(
 int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, const struct skiff_ip4_tx *tx,
 		     struct skiff_pkt *chain, uint64_t now);
 
+/* The identification the next datagram to dst with proto will carry (tests). */
+uint16_t skiff_ip4_id_peek(const struct skiff_stack *st, uint32_t dst, uint8_t proto);
+
 /* Reassembly (ip4_reasm.c). Takes a fragment (data at its payload, IP header at
  * l3_off). Returns the complete datagram as a chain (head = offset 0, data at its
  * payload) with ip->total_len updated, or NULL while incomplete or dropped. */

@@ -58,9 +58,13 @@ void skiff_ip4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 		return;
 	}
 	skiff_pkt_trim(p, ip.total_len); /* Ethernet minimum-size padding */
+	/* RFC 1122 3.2.1.3 (a): 0.0.0.0 only as the source of a host that does not
+	 * know its address yet, so only towards the limited broadcast; our own
+	 * addresses only on datagrams we looped back ourselves. */
 	if (ip4_is_multicast(ip.src) || ip4_is_limited_bcast(ip.src) || ip4_is_loopback(ip.src) ||
-	    ip4_is_class_e(ip.src) || (ip4_is_zeronet(ip.src) && ip.src != 0) || skiff_stack_is_bcast4(st, ip.src) ||
-	    skiff_stack_local4(st, ip.src) >= 0) {
+	    ip4_is_class_e(ip.src) || (ip4_is_zeronet(ip.src) && (ip.src != 0 || !ip4_is_limited_bcast(ip.dst))) ||
+	    skiff_stack_is_bcast4(st, ip.src) ||
+	    (!(p->flags & SKIFF_PKT_LOCAL) && skiff_stack_local4(st, ip.src) >= 0)) {
 		skiff_drop(st, SKIFF_DROP_IP4_BAD_SRC, p);
 		return;
 	}

@@ -4,7 +4,11 @@
  * fragmentation (RFC 791 3.2, "Fragmentation") is writing a header per piece with
  * its offset and MF flag — no copy. A chain that does not fit the rules (a piece
  * too long for the MTU, a middle piece not a multiple of 8) is re-cut by copying
- * into fresh frames first. Then the neighbour layer frames and sends the pieces.
+ * into fresh frames first. Then the neighbour layer frames and sends the pieces —
+ * or, for a datagram to one of our own addresses, the pieces join the stack's
+ * local queue and skiff_stack_poll() feeds them to input (as Linux's loopback).
+ * IDs: one counter per destination hash bucket (as Linux's ip_idents), so the ID
+ * sequence one peer sees tells it nothing about traffic to others.
  */
 #include "ip4.h"
 
@@ -13,6 +17,43 @@
 
 #include "neigh.h"
 #include "stack.h"
+
+static unsigned id_bucket(const struct skiff_stack *st, uint32_t dst, uint8_t proto)
+{
+	uint64_t h = (((uint64_t)dst << 8) | proto) ^ st->ip_id_key;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (unsigned)(h & (SKIFF_IP_ID_BUCKETS - 1));
+}
+
+uint16_t skiff_ip4_id_peek(const struct skiff_stack *st, uint32_t dst, uint8_t proto)
+{
+	return st->ip_ids[id_bucket(st, dst, proto)];
+}
+
+/* Loop a finished datagram (data at the IP header) back to input. */
+static void output_local(struct skiff_stack *st, int ifindex, struct skiff_pkt *chain)
+{
+	while (chain) {
+		struct skiff_pkt *p = chain;
+		chain = p->chain;
+		p->chain = NULL;
+		p->next = NULL;
+		p->ifindex = (uint16_t)ifindex;
+		p->flags |= SKIFF_PKT_LOCAL | SKIFF_PKT_RX_IP_CSUM_GOOD;
+		if (p->flags & SKIFF_PKT_TX_L4_CSUM) /* never computed: nothing crossed a wire */
+			p->flags = (p->flags & ~(uint32_t)SKIFF_PKT_TX_L4_CSUM) | SKIFF_PKT_RX_L4_CSUM_GOOD;
+		if (st->local_tail)
+			st->local_tail->next = p;
+		else
+			st->local_head = p;
+		st->local_tail = p;
+		st->ctr.ip4_local++;
+	}
+}
 
 static bool chain_fits(const struct skiff_pkt *c, uint16_t mtu)
 {
@@ -71,6 +112,7 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	uint32_t total = skiff_pkt_chain_len(chain), off = 0;
 	struct ip4_repr ip;
 	struct skiff_pkt *p;
+	int local;
 
 	if (!ifc) {
 		skiff_drop(st, SKIFF_DROP_IP4_NO_ROUTE, chain);
@@ -101,7 +143,7 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	ip.version = 4;
 	ip.ihl = IP4_HDR_LEN;
 	ip.tos = tx->tos;
-	ip.id = st->ip_id++;
+	ip.id = st->ip_ids[id_bucket(st, tx->dst, tx->proto)]++;
 	ip.ttl = tx->ttl;
 	ip.proto = tx->proto;
 	ip.src = tx->src;
@@ -122,6 +164,11 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	st->ctr.ip4_out++;
 	if (chain->chain)
 		st->ctr.ip4_frag_out++;
+	local = skiff_stack_local4(st, tx->dst);
+	if (local >= 0) {
+		output_local(st, local, chain);
+		return 0;
+	}
 	skiff_neigh_output4(st, ifc, rt->nexthop, chain, now);
 	return 0;
 }

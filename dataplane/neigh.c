@@ -31,11 +31,13 @@ struct neigh_entry {
 	uint64_t used;                 /* last time output used it */
 	struct skiff_timer timer;
 	struct skiff_pkt *hold_head, *hold_tail;
-	unsigned hold_n;
+	unsigned hold_n;               /* datagrams held */
+	unsigned hold_frames;          /* frames they take from the pool */
 };
 
 struct skiff_neigh_table {
-	unsigned cap, mask, live, hold_total;
+	unsigned cap, mask, live;
+	unsigned hold_total;           /* frames held over all entries */
 	int32_t free_head;
 	int32_t *bucket;
 	struct neigh_entry *e;
@@ -114,26 +116,32 @@ static void entry_free(struct skiff_stack *st, struct neigh_entry *e)
 	if (*pp == idx)
 		*pp = e->hnext;
 	skiff_timer_cancel(&st->timers, &e->timer);
-	t->hold_total -= e->hold_n;
+	t->hold_total -= e->hold_frames;
+	st->ctr.drop[SKIFF_DROP_ARP_TABLE_FULL] += e->hold_n;
 	skiff_pkt_free_list(e->hold_head);
 	e->hold_head = e->hold_tail = NULL;
-	e->hold_n = 0;
+	e->hold_n = e->hold_frames = 0;
 	e->state = SKIFF_NEIGH_NONE;
 	e->hnext = t->free_head;
 	t->free_head = idx;
 	t->live--;
 }
 
-/* Least recently used STALE entry, to recycle when the table is full. */
+/* Entry to recycle when the table is full: the least recently used STALE one,
+ * else the oldest INCOMPLETE one (Linux's forced gc takes unresolved entries too,
+ * so a flood of packets to unanswered addresses cannot lock the table; its held
+ * datagrams count as ARP_TABLE_FULL drops). REACHABLE and PROBE entries stay. */
 static struct neigh_entry *victim(struct skiff_neigh_table *t)
 {
-	struct neigh_entry *best = NULL;
+	struct neigh_entry *stale = NULL, *inc = NULL;
 	for (unsigned i = 0; i < t->cap; i++) {
 		struct neigh_entry *e = &t->e[i];
-		if (e->state == SKIFF_NEIGH_STALE && (!best || e->used < best->used))
-			best = e;
+		if (e->state == SKIFF_NEIGH_STALE && (!stale || e->used < stale->used))
+			stale = e;
+		else if (e->state == SKIFF_NEIGH_INCOMPLETE && (!inc || e->used < inc->used))
+			inc = e;
 	}
-	return best;
+	return stale ? stale : inc;
 }
 
 static struct neigh_entry *entry_new(struct skiff_stack *st, uint32_t ip, int ifindex, uint8_t state)
@@ -157,7 +165,7 @@ static struct neigh_entry *entry_new(struct skiff_stack *st, uint32_t ip, int if
 	memset(e->mac, 0, 6);
 	e->used = st->now;
 	e->hold_head = e->hold_tail = NULL;
-	e->hold_n = 0;
+	e->hold_n = e->hold_frames = 0;
 	b = bucket_of(t, ip, ifindex);
 	e->hnext = t->bucket[b];
 	t->bucket[b] = (int32_t)(e - t->e);
@@ -223,9 +231,9 @@ static void flush_hold(struct skiff_stack *st, struct neigh_entry *e)
 {
 	struct skiff_pkt *p = e->hold_head;
 	struct skiff_iface *ifc = &st->ifaces[e->ifindex];
-	st->neigh->hold_total -= e->hold_n;
+	st->neigh->hold_total -= e->hold_frames;
 	e->hold_head = e->hold_tail = NULL;
-	e->hold_n = 0;
+	e->hold_n = e->hold_frames = 0;
 	while (p) {
 		struct skiff_pkt *nx = p->next;
 		p->next = NULL;
@@ -238,9 +246,9 @@ static void flush_hold(struct skiff_stack *st, struct neigh_entry *e)
 static void fail_hold(struct skiff_stack *st, struct neigh_entry *e, uint64_t now)
 {
 	struct skiff_pkt *p = e->hold_head;
-	st->neigh->hold_total -= e->hold_n;
+	st->neigh->hold_total -= e->hold_frames;
 	e->hold_head = e->hold_tail = NULL;
-	e->hold_n = 0;
+	e->hold_n = e->hold_frames = 0;
 	while (p) {
 		struct skiff_pkt *nx = p->next;
 		p->next = NULL;
@@ -251,21 +259,42 @@ static void fail_hold(struct skiff_stack *st, struct neigh_entry *e, uint64_t no
 	}
 }
 
+static unsigned chain_frames(const struct skiff_pkt *p)
+{
+	unsigned n = 0;
+	for (; p; p = p->chain)
+		n++;
+	return n;
+}
+
+/* Hold a datagram (a chain of fragment frames) until the entry resolves. Bounds:
+ * neigh_hold_per_entry datagrams per entry (Linux unres_qlen) and neigh_hold_total
+ * frames over the table, so unresolvable destinations can pin only that much of the
+ * pool. Over a bound the oldest datagrams of this entry go first (RFC 1122 2.3.2.2
+ * SHOULD keep the latest); a datagram that cannot fit even then is dropped. */
 static void hold(struct skiff_stack *st, struct neigh_entry *e, struct skiff_pkt *p)
 {
 	struct skiff_neigh_table *t = st->neigh;
-	if (e->hold_n >= st->cfg.neigh_hold_per_entry || t->hold_total >= st->cfg.neigh_hold_total) {
-		/* Drop the oldest (RFC 1122 2.3.2.2 SHOULD keep the latest). */
+	unsigned nf = chain_frames(p);
+
+	if (nf > st->cfg.neigh_hold_total || st->cfg.neigh_hold_per_entry == 0) {
+		skiff_drop(st, SKIFF_DROP_ARP_HOLD_FULL, p);
+		return;
+	}
+	while (e->hold_n >= st->cfg.neigh_hold_per_entry || t->hold_total + nf > st->cfg.neigh_hold_total) {
 		struct skiff_pkt *old = e->hold_head;
+		unsigned of;
 		if (!old) {
 			skiff_drop(st, SKIFF_DROP_ARP_HOLD_FULL, p);
 			return;
 		}
+		of = chain_frames(old);
 		e->hold_head = old->next;
 		if (!e->hold_head)
 			e->hold_tail = NULL;
 		e->hold_n--;
-		t->hold_total--;
+		e->hold_frames -= of;
+		t->hold_total -= of;
 		old->next = NULL;
 		skiff_drop(st, SKIFF_DROP_ARP_HOLD_FULL, old);
 	}
@@ -276,7 +305,8 @@ static void hold(struct skiff_stack *st, struct neigh_entry *e, struct skiff_pkt
 		e->hold_head = p;
 	e->hold_tail = p;
 	e->hold_n++;
-	t->hold_total++;
+	e->hold_frames += nf;
+	t->hold_total += nf;
 }
 
 static void neigh_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)

@@ -39,6 +39,7 @@ enum {
 	SKIFF_PKT_RX_VLAN         = 1u << 3, /* vlan_tci holds a stripped/parsed tag */
 	SKIFF_PKT_BCAST           = 1u << 4, /* link-layer broadcast */
 	SKIFF_PKT_MCAST           = 1u << 5, /* link-layer multicast */
+	SKIFF_PKT_LOCAL           = 1u << 6, /* looped back inside the stack (never set by a driver) */
 };
 
 struct skiff_pkt {

@@ -121,7 +121,20 @@ int skiff_route_lookup4(struct skiff_stack *st, uint32_t dst, int oif, struct sk
 {
 	struct skiff_route_table *t = st->routes;
 	struct skiff_iface *ifc;
+	int local;
 
+	/* 127/8 and 0/8 are the host's loopback, which this stack does not serve
+	 * (issue "LD_PRELOAD" adds in-process loopback); class E is reserved. */
+	if (ip4_is_loopback(dst) || ip4_is_zeronet(dst) || ip4_is_class_e(dst))
+		return -ENETUNREACH;
+	/* One of our own addresses: looped back, from itself (Linux's local table). */
+	local = skiff_stack_local4(st, dst);
+	if (local >= 0) {
+		res->ifindex = local;
+		res->nexthop = dst;
+		res->src = dst;
+		return 0;
+	}
 	if (ip4_is_limited_bcast(dst) || ip4_is_multicast(dst)) {
 		int i = oif >= 0 ? oif : first_up_iface(st);
 		ifc = skiff_stack_iface(st, i);

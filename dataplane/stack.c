@@ -42,7 +42,7 @@ void skiff_stack_config_defaults(struct skiff_stack_config *c)
 	c->arp_retrans_ns = 1000000000ull;
 	c->neigh_reachable_ns = 30000000000ull;
 	c->neigh_gc_ns = 60000000000ull;
-	c->arp_reply_rate = 1000;
+	c->arp_reply_rate = 0; /* Linux answers every request; a global cap would let a flood starve real peers */
 	c->icmp_rate = 1000;
 	c->routes = 256;
 	c->reasm_slots = 64;
@@ -138,7 +138,9 @@ int skiff_stack_create(const struct skiff_stack_config *cfg, uint64_t now, struc
 	seed = cfg->seed;
 	st->rng[0] = splitmix(&seed);
 	st->rng[1] = splitmix(&seed);
-	st->ip_id = (uint16_t)skiff_rand64(st);
+	st->ip_id_key = skiff_rand64(st);
+	for (unsigned i = 0; i < SKIFF_IP_ID_BUCKETS; i++)
+		st->ip_ids[i] = (uint16_t)skiff_rand64(st);
 	skiff_timer_wheel_init(&st->timers, now);
 	skiff_tokens_init(&st->arp_reply_tb, cfg->arp_reply_rate, cfg->arp_reply_rate / 10 + 1, now);
 	skiff_tokens_init(&st->icmp_tb, cfg->icmp_rate, 50, now);
@@ -155,6 +157,7 @@ void skiff_stack_destroy(struct skiff_stack *st)
 {
 	if (!st)
 		return;
+	skiff_pkt_free_list(st->local_head);
 	skiff_udp_table_destroy(st);
 	skiff_reasm_destroy(st);
 	skiff_neigh_table_destroy(st);
@@ -191,6 +194,15 @@ int skiff_stack_add_iface(struct skiff_stack *st, const char *name, const uint8_
 		struct skiff_iface *ifc = &st->ifaces[i];
 		if (ifc->used)
 			continue;
+		/* every output frame must hold an MTU-sized packet behind room for
+		 * Ethernet, an 802.1Q tag and the IPv4 header */
+		struct skiff_pkt *probe = skiff_pool_get(pool);
+		if (probe) {
+			bool fits = skiff_pkt_headroom(probe) >= 14 + 4 + 60 && skiff_pkt_tailroom(probe) >= mtu;
+			skiff_pkt_free(probe);
+			if (!fits)
+				return -EINVAL;
+		}
 		memset(ifc, 0, sizeof(*ifc));
 		ifc->txq = calloc(st->cfg.txq, sizeof(*ifc->txq));
 		if (!ifc->txq)
@@ -303,6 +315,7 @@ void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **p
 		p->next = NULL;
 		p->chain = NULL;
 		p->ts = now;
+		p->flags &= ~(uint32_t)SKIFF_PKT_LOCAL;
 		skiff_eth_input(st, ifc, p, now);
 	}
 }
@@ -311,11 +324,29 @@ void skiff_stack_poll(struct skiff_stack *st, uint64_t now)
 {
 	if (now > st->now)
 		st->now = now;
+	if (st->local_head) {
+		/* only what is queued now: replies to looped datagrams wait for the next poll */
+		struct skiff_pkt *p = st->local_head;
+		st->local_head = st->local_tail = NULL;
+		while (p) {
+			struct skiff_pkt *nx = p->next;
+			struct skiff_iface *ifc = skiff_stack_iface(st, p->ifindex);
+			p->next = NULL;
+			p->ts = now;
+			if (ifc && ifc->up)
+				skiff_ip4_input(st, ifc, p, now);
+			else
+				skiff_drop(st, SKIFF_DROP_ETH_NO_IFACE, p);
+			p = nx;
+		}
+	}
 	skiff_timer_run(st, &st->timers, now);
 }
 
 uint64_t skiff_stack_next_deadline(struct skiff_stack *st)
 {
+	if (st->local_head)
+		return st->now;
 	return skiff_timer_next(&st->timers);
 }
 

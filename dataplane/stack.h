@@ -20,17 +20,18 @@
 #define SKIFF_MAX_IFACES 8
 #define SKIFF_MAX_IF_ADDRS 8
 #define SKIFF_IFNAMSIZ 16
+#define SKIFF_IP_ID_BUCKETS 256
 
 struct skiff_stack_config {
 	uint64_t seed;               /* keys the RNG (ephemeral ports, IP ids) */
 	unsigned neigh_entries;      /* ARP cache size, default 1024 */
-	unsigned neigh_hold_per_entry; /* packets held per unresolved neighbour, default 8 */
-	unsigned neigh_hold_total;   /* packets held over all neighbours, default 512 */
+	unsigned neigh_hold_per_entry; /* datagrams held per unresolved neighbour, default 8 */
+	unsigned neigh_hold_total;   /* frames held over all neighbours (pool pinned), default 512 */
 	unsigned arp_retries;        /* requests before giving up, default 3 */
 	uint64_t arp_retrans_ns;     /* between requests, default 1 s */
 	uint64_t neigh_reachable_ns; /* REACHABLE → STALE, default 30 s */
 	uint64_t neigh_gc_ns;        /* unused STALE/FAILED entries removed, default 60 s */
-	unsigned arp_reply_rate;     /* ARP replies per second, default 1000 (burst = rate/10 + 1) */
+	unsigned arp_reply_rate;     /* ARP replies per second, default 0 = unlimited as Linux (burst = rate/10 + 1) */
 	unsigned icmp_rate;          /* ICMP errors per second, default 1000 (burst 50) */
 	unsigned routes;             /* route table size, default 256 */
 	unsigned reasm_slots;        /* datagrams in reassembly at once, default 64 */
@@ -85,6 +86,7 @@ struct skiff_counters {
 	uint64_t arp_req_out, arp_reply_out, arp_in;
 	uint64_t icmp_in, icmp_out, icmp_echo_replies;
 	uint64_t udp_in, udp_out;
+	uint64_t ip4_local;          /* frames looped back to our own addresses */
 };
 
 struct skiff_neigh_table;
@@ -97,7 +99,8 @@ struct skiff_stack {
 	struct skiff_stack_config cfg;
 	uint64_t now;                /* last time the caller gave us */
 	uint64_t rng[2];             /* xorshift128+ state */
-	uint16_t ip_id;              /* next IPv4 identification (randomised start) */
+	uint64_t ip_id_key;          /* keys the destination hash that picks an ID counter */
+	uint16_t ip_ids[SKIFF_IP_ID_BUCKETS]; /* IPv4 identification counters (random starts) */
 	struct skiff_iface ifaces[SKIFF_MAX_IFACES];
 	struct skiff_timer_wheel timers;
 	struct skiff_neigh_table *neigh;
@@ -108,6 +111,8 @@ struct skiff_stack {
 	struct skiff_counters ctr;
 	/* sockets whose readiness changed since the caller last looked */
 	struct skiff_udp_sock *ready_head;
+	/* datagrams sent to one of our own addresses, fed back to input by poll() */
+	struct skiff_pkt *local_head, *local_tail;
 };
 
 int skiff_stack_create(const struct skiff_stack_config *cfg, uint64_t now, struct skiff_stack **out);
@@ -127,9 +132,10 @@ bool skiff_stack_is_bcast4(const struct skiff_stack *st, uint32_t addr);
 
 /* Receive a burst from interface ifindex. Ownership of every packet moves to the stack. */
 void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n, uint64_t now);
-/* Run due timers. */
+/* Deliver frames looped back to our own addresses, then run due timers. */
 void skiff_stack_poll(struct skiff_stack *st, uint64_t now);
-/* Earliest time the stack needs poll() again (UINT64_MAX: only on input). */
+/* Earliest time the stack needs poll() again (UINT64_MAX: only on input; st->now
+ * when looped-back frames wait). */
 uint64_t skiff_stack_next_deadline(struct skiff_stack *st);
 /* Take up to n frames waiting to go out on ifindex; the caller passes them to the driver. */
 unsigned skiff_stack_tx_drain(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n);

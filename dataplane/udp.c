@@ -109,6 +109,7 @@ struct skiff_udp_sock *skiff_udp_open(struct skiff_stack *st, int family, int *e
 	sk->family = (uint8_t)family;
 	sk->laddr.family = sk->raddr.family = (uint8_t)family;
 	sk->ttl = st->cfg.default_ttl;
+	sk->mcast_ttl = 1; /* RFC 1112 6.1: multicast defaults to TTL 1 */
 	sk->bound_ifindex = -1;
 	sk->rcvbuf = st->cfg.rcvbuf_default;
 	sk->sndbuf = st->cfg.sndbuf_default;
@@ -277,7 +278,9 @@ int skiff_udp_connect(struct skiff_stack *st, struct skiff_udp_sock *sk, const s
 	rc = autobind(st, sk);
 	if (rc)
 		return rc;
-	if (!sk->addr_locked)
+	/* the source chosen by the first connect stays on reconnect (Linux sets
+	 * inet_rcv_saddr only while it is unset; AF_UNSPEC clears it) */
+	if (!sk->addr_locked && skiff_addr_is_any(&sk->laddr))
 		sk->laddr = skiff_addr_v4(rt.src);
 	sk->raddr = *addr;
 	sk->rport = port;
@@ -507,8 +510,8 @@ void udp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 	enqueue(st, sk, p);
 }
 
-void udp4_err(struct skiff_stack *st, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len, int err,
-	      bool fatal)
+void udp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
+	      int err, bool fatal)
 {
 	struct skiff_udp_sock *sk;
 	uint16_t sport, dport;
@@ -520,7 +523,7 @@ void udp4_err(struct skiff_stack *st, const struct ip4_repr *qip, const uint8_t 
 	sport = ld16(ql4);
 	dport = ld16(ql4 + 2);
 	/* We sent qip->src:sport → qip->dst:dport; find that socket as if it were receiving. */
-	sk = lookup4(st, qip->dst, dport, qip->src, sport, -1);
+	sk = lookup4(st, qip->dst, dport, qip->src, sport, ifindex);
 	if (!sk) {
 		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
 		return;
@@ -618,13 +621,15 @@ long skiff_udp_send(struct skiff_stack *st, struct skiff_udp_sock *sk, const str
 	piece = left <= (uint32_t)ifc->mtu - IP4_HDR_LEN ? left : skiff_ip4_frag_payload(ifc->mtu);
 	npieces = (left + piece - 1) / piece;
 	soff = UDP_HDR_LEN; /* payload starts after the header, which is summed last */
+	if (npieces > ifc->tx_mask + 1)
+		return -ENOBUFS; /* could never fit the transmit ring (config txq) */
 	if (ifc->tx_count + npieces > ifc->tx_mask + 1)
 		return -EAGAIN; /* transmit ring full: the caller drains and retries */
 	while (left) {
 		struct skiff_pkt *p = skiff_iface_alloc(ifc);
 		uint32_t n = left < piece ? left : piece, hdr = head ? 0 : UDP_HDR_LEN;
 		uint8_t *d;
-		if (!p || skiff_pkt_tailroom(p) < n + 64) {
+		if (!p || skiff_pkt_tailroom(p) < n) { /* add_iface checked frames hold an MTU */
 			skiff_pkt_free(p);
 			skiff_pkt_free(head);
 			return -EAGAIN; /* frames are all in flight; retry after the driver frees some */
@@ -651,7 +656,7 @@ long skiff_udp_send(struct skiff_stack *st, struct skiff_udp_sock *sk, const str
 	tx.src = saddr;
 	tx.dst = daddr;
 	tx.proto = IPPROTO_UDP_;
-	tx.ttl = sk->ttl;
+	tx.ttl = ip4_is_multicast(daddr) ? sk->mcast_ttl : sk->ttl;
 	tx.tos = sk->tos;
 	tx.df = false;
 	st->ctr.udp_out++;
@@ -729,7 +734,7 @@ size_t skiff_udp_next_len(const struct skiff_udp_sock *sk)
 /* Linux sock_setsockopt SO_RCVBUF/SO_SNDBUF: clamp to the max, double, floor. */
 int skiff_udp_set_rcvbuf(struct skiff_stack *st, struct skiff_udp_sock *sk, int val)
 {
-	uint64_t v = val < 0 ? 0 : (uint64_t)val;
+	uint64_t v = (uint32_t)val; /* Linux compares as u32: a negative size means "as large as allowed" */
 	if (v > st->cfg.rcvbuf_max)
 		v = st->cfg.rcvbuf_max;
 	v *= 2;
@@ -739,7 +744,7 @@ int skiff_udp_set_rcvbuf(struct skiff_stack *st, struct skiff_udp_sock *sk, int 
 
 int skiff_udp_set_sndbuf(struct skiff_stack *st, struct skiff_udp_sock *sk, int val)
 {
-	uint64_t v = val < 0 ? 0 : (uint64_t)val;
+	uint64_t v = (uint32_t)val;
 	if (v > st->cfg.sndbuf_max)
 		v = st->cfg.sndbuf_max;
 	v *= 2;

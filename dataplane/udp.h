@@ -36,7 +36,7 @@ struct skiff_udp_sock {
 	bool reuseaddr, reuseport, broadcast, no_check;
 	bool addr_locked, port_locked;    /* bound explicitly by the user (Linux SOCK_BIND*_LOCK) */
 	uint8_t family;                   /* SKIFF_AF_INET */
-	uint8_t ttl, tos;
+	uint8_t ttl, tos, mcast_ttl;
 	uint16_t lport, rport;            /* host order; lport 0 = unbound */
 	struct skiff_addr laddr, raddr;
 	int bound_ifindex;                /* -1: any */
@@ -83,7 +83,7 @@ void skiff_udp_table_destroy(struct skiff_stack *st);
 void udp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip4_repr *ip,
 		uint64_t now);
 /* ICMP error for a datagram we sent: quoted IP header and at least 8 bytes of UDP. */
-void udp4_err(struct skiff_stack *st, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len, int err,
-	      bool fatal);
+void udp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
+	      int err, bool fatal);
 
 #endif

@@ -13,7 +13,7 @@
  * SO_REUSEADDR, SO_REUSEPORT, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF (Linux doubles
  * and clamps: skiff_udp_set_*buf), SO_RCVTIMEO, SO_SNDTIMEO (old and 64-bit
  * layouts; EDOM for tv_usec outside [0, 1e6)), SO_NO_CHECK, SO_ACCEPTCONN;
- * IP_TTL, IP_TOS. Anything else is ENOPROTOOPT.
+ * IP_TTL, IP_TOS, IP_MULTICAST_TTL. Anything else is ENOPROTOOPT.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -170,7 +170,7 @@ static int set_sol_ip(struct skiff_sock *s, int name, const void *val, socklen_t
 	struct skiff_udp_sock *sk = s->dp;
 	int v = 0;
 
-	if (name != IP_TTL && name != IP_TOS)
+	if (name != IP_TTL && name != IP_TOS && name != IP_MULTICAST_TTL)
 		return -ENOPROTOOPT;
 	/* do_ip_setsockopt: an int, or one unsigned byte */
 	if (len >= sizeof(int)) {
@@ -188,9 +188,19 @@ static int set_sol_ip(struct skiff_sock *s, int name, const void *val, socklen_t
 		if (v != -1 && (v < 1 || v > 255))
 			return -EINVAL;
 	}
+	if (name == IP_MULTICAST_TTL) {
+		if (len < 1)
+			return -EINVAL;
+		if (v == -1)
+			v = 1;
+		if (v < 0 || v > 255)
+			return -EINVAL;
+	}
 	rt_lock(s->rt, s->instance);
 	if (name == IP_TTL)
 		sk->ttl = v == -1 ? rt_stack(s->rt, s->instance)->cfg.default_ttl : (uint8_t)v;
+	else if (name == IP_MULTICAST_TTL)
+		sk->mcast_ttl = (uint8_t)v;
 	else
 		sk->tos = (uint8_t)v;
 	rt_unlock(s->rt, s->instance);
@@ -312,10 +322,10 @@ static int get_sol_ip(struct skiff_sock *s, int name, void *val, socklen_t *lenp
 
 	if (len < 0)
 		return -EINVAL;
-	if (name != IP_TTL && name != IP_TOS)
+	if (name != IP_TTL && name != IP_TOS && name != IP_MULTICAST_TTL)
 		return -ENOPROTOOPT;
 	rt_lock(s->rt, s->instance);
-	v = name == IP_TTL ? sk->ttl : sk->tos;
+	v = name == IP_TTL ? sk->ttl : name == IP_MULTICAST_TTL ? sk->mcast_ttl : sk->tos;
 	rt_unlock(s->rt, s->instance);
 	if (len < (int)sizeof(int) && len > 0 && v >= 0 && v <= 255) {
 		unsigned char uc = (unsigned char)v;

@@ -217,6 +217,7 @@ int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
 	struct skiff_addr a;
 	struct uref r;
+	bool port_ok;
 	int rc;
 
 	if (!uref_get(fd, &r))
@@ -235,11 +236,12 @@ int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		goto out;
 	}
 	a = skiff_addr_v4(ntohl(sin->sin_addr.s_addr));
+	port_ok = may_bind_port(ntohs(sin->sin_port)); /* reads /proc: never under the instance lock */
 	rt_lock(r.rt, r.inst);
 	if (a.v4 != 0 && skiff_stack_local4(r.st, a.v4) < 0 && !ip4_is_multicast(a.v4) &&
 	    !skiff_stack_is_bcast4(r.st, a.v4))
 		rc = -EADDRNOTAVAIL;
-	else if (!may_bind_port(ntohs(sin->sin_port)))
+	else if (!port_ok)
 		rc = -EACCES;
 	else
 		rc = skiff_udp_bind(r.st, r.sk, &a, ntohs(sin->sin_port));

@@ -7,7 +7,7 @@ PKGS=(
   meson ninja-build pkg-config gcc g++ clang llvm libclang-rt-14-dev
   libcmocka-dev libbenchmark-dev
   libdpdk-dev libbpf-dev libxdp-dev bpftool
-  python3 python3-scapy tshark iproute2
+  python3 python3-scapy tshark iproute2 ethtool iputils-ping sockperf
 )
 
 missing=()

@@ -40,7 +40,9 @@ struct skiff_dev;
 
 /* ---- runtime ---- */
 int skiff_rt_create(struct skiff_rt **out);
-/* Destroys the runtime: closes its skiff sockets, but not the stacks or devices it was given. */
+/* Destroys the runtime: closes its skiff sockets, but not the stacks or devices it was given.
+ * No other thread may be inside a skiff call on this runtime's sockets, or make one
+ * after (as with free(3)); a runtime normally lives until the process exits. */
 void skiff_rt_destroy(struct skiff_rt *rt);
 /* Adds a stack whose interface i is served by devs[i]. Returns the instance id (>= 0) or -errno. */
 int skiff_rt_attach(struct skiff_rt *rt, struct skiff_stack *st, struct skiff_dev *const *devs, unsigned ndevs);

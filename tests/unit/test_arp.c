@@ -441,6 +441,26 @@ static void test_hold_total_bound(void **state)
 	expect_udp(h, mac3, "q2");
 	assert_null(h_tx_pop(h));
 	assert_int_equal(skiff_neigh_held(h->st), 3);
+	/* the bound is in frames: a datagram of 5 fragments can never be held; one of
+	 * 3 first makes its own entry give up its oldest datagram, then is dropped
+	 * itself when that is not enough */
+	{
+		static uint8_t big[5 * 1480];
+		struct iovec iov = { big, sizeof(big) };
+		struct skiff_addr n5 = skiff_addr_v4(0xc6120005u);
+		h_tx_flush(h);
+		assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &n5, 9, 0, h->now), (long)sizeof(big));
+		assert_int_equal(h_drops(h, SKIFF_DROP_ARP_HOLD_FULL), 3);
+		assert_int_equal(skiff_neigh_held(h->st), 3);
+		iov.iov_len = 3 * 1480 - 8;
+		assert_int_equal(send_str(h, sk, 0xc6120005u, "s1"), 2);
+		assert_int_equal(h_drops(h, SKIFF_DROP_ARP_HOLD_FULL), 3);
+		assert_int_equal(skiff_neigh_held(h->st), 4);
+		assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &n5, 9, 0, h->now), (long)iov.iov_len);
+		/* s1 went (n5's oldest); still over: the new datagram is dropped too */
+		assert_int_equal(h_drops(h, SKIFF_DROP_ARP_HOLD_FULL), 5);
+		assert_int_equal(skiff_neigh_held(h->st), 3);
+	}
 	skiff_udp_close(h->st, sk);
 }
 
@@ -471,13 +491,18 @@ static void test_table_full(void **state)
 	assert_int_equal(skiff_neigh_lookup4(h->st, h->ifindex, a3, NULL), SKIFF_NEIGH_NONE);
 	h_tx_flush(h);
 	assert_int_equal(h_drops(h, SKIFF_DROP_ARP_TABLE_FULL), 0);
-	/* two INCOMPLETE entries cannot be recycled: the third neighbour's packet is dropped */
+	/* with only INCOMPLETE entries left, the oldest is recycled (its held datagram
+	 * is a TABLE_FULL drop), so unanswered addresses cannot lock the table */
 	assert_int_equal(send_str(h, sk, a6, "z"), 1);
 	assert_int_equal(h_drops(h, SKIFF_DROP_ARP_TABLE_FULL), 1);
-	assert_int_equal(skiff_neigh_lookup4(h->st, h->ifindex, a6, NULL), SKIFF_NEIGH_NONE);
-	assert_int_equal(h_tx_count(h), 0); /* and no request for it */
+	assert_int_equal(skiff_neigh_lookup4(h->st, h->ifindex, a6, NULL), SKIFF_NEIGH_INCOMPLETE);
+	n_none = (skiff_neigh_lookup4(h->st, h->ifindex, a4, NULL) == SKIFF_NEIGH_NONE) +
+		 (skiff_neigh_lookup4(h->st, h->ifindex, a5, NULL) == SKIFF_NEIGH_NONE);
+	assert_int_equal(n_none, 1);
+	assert_int_equal(h_tx_count(h), 1); /* the request for a6 */
+	h_tx_flush(h);
 	assert_int_equal(skiff_neigh_held(h->st), 2);
-	/* a request for us from a new sender is still answered (just not cached) */
+	/* a request for us from a new sender is answered and cached, recycling again */
 	inject_arp(h, ARP_OP_REQUEST, h_peer_mac, H_PEER_IP, ZERO, H_LOCAL_IP, BCAST);
 	{
 		struct arp_repr a;
@@ -485,7 +510,9 @@ static void test_table_full(void **state)
 		pop_arp(h, &a, dst);
 		assert_int_equal(a.op, ARP_OP_REPLY);
 	}
-	assert_int_equal(skiff_neigh_lookup4(h->st, h->ifindex, H_PEER_IP, NULL), SKIFF_NEIGH_NONE);
+	assert_int_equal(h_drops(h, SKIFF_DROP_ARP_TABLE_FULL), 2);
+	assert_int_equal(skiff_neigh_lookup4(h->st, h->ifindex, H_PEER_IP, NULL), SKIFF_NEIGH_STALE);
+	assert_int_equal(skiff_neigh_held(h->st), 1);
 	skiff_udp_close(h->st, sk);
 }
 
@@ -606,8 +633,9 @@ static void test_request_resolves_incomplete(void **state)
 	skiff_udp_close(h->st, sk);
 }
 
-/* A fragmented datagram is held as one packet and released as all its fragments;
- * when resolution fails every frame returns to the pool. */
+/* A fragmented datagram is held as one datagram (its frames count against
+ * neigh_hold_total) and released as all its fragments; when resolution fails
+ * every frame returns to the pool. */
 static void test_hold_fragmented(void **state)
 {
 	struct harness *h = *state;
@@ -619,7 +647,7 @@ static void test_hold_fragmented(void **state)
 	unsigned avail = skiff_mempool_avail(h->mp);
 
 	assert_int_equal(skiff_udp_send(h->st, sk, &iov, 1, &peer, 9, 0, h->now), 4000);
-	assert_int_equal(skiff_neigh_held(h->st), 1);
+	assert_int_equal(skiff_neigh_held(h->st), 3);
 	expect_request(h, H_PEER_IP, false);
 	h_inject(h, frame_arp_reply_from_peer, sizeof(frame_arp_reply_from_peer));
 	assert_int_equal(h_tx_count(h), 3);

@@ -130,7 +130,7 @@ static void inject_err(struct harness *h, uint8_t type, uint8_t code, const void
 static void test_echo_reply_exact(void **state)
 {
 	struct harness *h = *state;
-	uint16_t id = h->st->ip_id;
+	uint16_t id = skiff_ip4_id_peek(h->st, H_PEER_IP, IPPROTO_ICMP_);
 	const uint8_t *ic;
 	size_t n;
 	struct skiff_pkt *p;
@@ -308,8 +308,8 @@ static void test_no_error_for_errors_or_broadcasts(void **state)
 	memcpy(f, BCAST, 6);
 	h_inject(h, f, n);
 	assert_int_equal(h_drops(h, SKIFF_DROP_UDP_NO_PORT), 4);
-	/* from 0.0.0.0 there is nobody to tell */
-	h_inject(h, f, fb_udp4(f, 0, H_LOCAL_IP, 68, 9, "x", 1));
+	/* from 0.0.0.0 (legal only towards the limited broadcast) there is nobody to tell */
+	h_inject(h, f, fb_udp4(f, 0, 0xffffffffu, 68, 9, "x", 1));
 	assert_int_equal(h_drops(h, SKIFF_DROP_UDP_NO_PORT), 5);
 	assert_int_equal(h_tx_count(h), 0);
 

@@ -374,8 +374,12 @@ static void test_ip4_bad_src(void **state)
 	assert_int_equal(total_drops(h), sizeof(bad) / sizeof(bad[0]));
 	assert_int_equal(sk->rq_count, 0);
 	assert_int_equal(h_tx_count(h), 0); /* and no ICMP for any of them */
-	/* 0.0.0.0 is a legal source (a host that does not know its address yet) */
+	/* 0.0.0.0 is a legal source only towards the limited broadcast (a host that
+	 * does not know its address yet, RFC 1122 3.2.1.3 (a); Linux's
+	 * ip_route_input_slow likewise) */
 	h_inject(h, f, fb_udp4(f, 0, H_LOCAL_IP, 68, 5000, "dhcp", 4));
+	assert_int_equal(h_drops(h, SKIFF_DROP_IP4_BAD_SRC), sizeof(bad) / sizeof(bad[0]) + 1);
+	h_inject(h, f, fb_udp4(f, 0, 0xffffffffu, 68, 5000, "dhcp", 4));
 	assert_int_equal(skiff_udp_recv(h->st, sk, &iov, 1, 0, &src, NULL, NULL), 4);
 	assert_int_equal(src.v4, 0);
 	skiff_udp_close(h->st, sk);
@@ -419,7 +423,7 @@ static void test_ip4_not_for_us(void **state)
 static void test_ip4_unknown_proto(void **state)
 {
 	struct harness *h = *state;
-	uint16_t id = h->st->ip_id;
+	uint16_t id = skiff_ip4_id_peek(h->st, H_PEER_IP, IPPROTO_ICMP_);
 	struct skiff_pkt *p;
 	const uint8_t *d, *ip;
 	uint8_t f[128];
@@ -554,7 +558,7 @@ static void test_fragmentation_out(void **state)
 	struct iovec iov = { msg, sizeof(msg) };
 	static const uint16_t want_tot[3] = { 1500, 1500, 1068 };
 	static const uint16_t want_frag[3] = { IP4_FLAG_MF | 0, IP4_FLAG_MF | 185, 370 };
-	uint16_t id = h->st->ip_id;
+	uint16_t id = skiff_ip4_id_peek(h->st, H_PEER_IP, IPPROTO_UDP_);
 	size_t off = 0;
 
 	for (size_t i = 0; i < sizeof(msg); i++)

@@ -13,6 +13,7 @@
 
 #include "dataplane/csum.h"
 #include "dataplane/neigh.h"
+#include "dataplane/ip4.h"
 #include "dataplane/udp.h"
 #include "dataplane/view.h"
 #include "dataplane/wire_eth.h"
@@ -204,6 +205,113 @@ static struct skiff_pkt *pop_udp(struct harness *h, const uint8_t **udp)
 	assert_int_equal(skiff_pkt_data(p)[14 + 9], IPPROTO_UDP_);
 	*udp = skiff_pkt_data(p) + 34;
 	return p;
+}
+
+/* ---- sends to our own address, loopback, multicast TTL, reconnect ---- */
+
+/* A datagram to one of our own addresses is looped back inside the stack (no
+ * frame leaves, no ARP), from that address; fragmented ones are reassembled. */
+static void test_send_to_self(void **state)
+{
+	struct harness *h = *state;
+	struct skiff_udp_sock *srv = open_sock(h), *cli = open_sock(h);
+	static uint8_t big[20000], in[20000];
+	struct iovec iov = { in, sizeof(in) };
+	struct skiff_addr src;
+	uint16_t sport;
+	char buf[32];
+
+	assert_int_equal(bind_to(h, srv, 0, 7000), 0);
+	assert_int_equal(send_to(h, cli, H_LOCAL_IP, 7000, "self", 4), 4);
+	assert_int_equal(h_tx_count(h), 0);
+	assert_true(skiff_stack_next_deadline(h->st) <= h->now); /* poll me now */
+	assert_int_equal(recv_str(h, srv, buf, sizeof(buf), &sport), -EAGAIN);
+	skiff_stack_poll(h->st, h->now);
+	assert_int_equal(skiff_udp_recv(h->st, srv, &iov, 1, 0, &src, &sport, NULL), 4);
+	assert_int_equal(src.v4, H_LOCAL_IP);
+	assert_int_equal(sport, cli->lport);
+	assert_int_equal(cli->laddr.v4, 0); /* unconnected sends do not fix the source */
+	/* the reply goes back the same way */
+	assert_int_equal(send_to(h, srv, H_LOCAL_IP, sport, "back", 4), 4);
+	skiff_stack_poll(h->st, h->now);
+	assert_int_equal(recv_str(h, cli, buf, sizeof(buf), NULL), 4);
+	assert_string_equal(buf, "back");
+	/* 20000 bytes: 14 fragments, reassembled */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(send_to(h, cli, H_LOCAL_IP, 7000, big, sizeof(big)), (long)sizeof(big));
+	skiff_stack_poll(h->st, h->now);
+	assert_int_equal(skiff_udp_recv(h->st, srv, &iov, 1, 0, NULL, NULL, NULL), (long)sizeof(big));
+	assert_memory_equal(in, big, sizeof(big));
+	assert_int_equal(h->st->ctr.ip4_reasm_ok, 1);
+	/* a closed port: the ICMP error reaches a connected sender directly */
+	assert_int_equal(skiff_udp_connect(h->st, cli, &(struct skiff_addr){ .family = SKIFF_AF_INET, .v4 = H_LOCAL_IP },
+					   7001, h->now), 0);
+	assert_int_equal(cli->laddr.v4, H_LOCAL_IP);
+	assert_int_equal(skiff_udp_send(h->st, cli, &(struct iovec){ "x", 1 }, 1, NULL, 0, 0, h->now), 1);
+	skiff_stack_poll(h->st, h->now);
+	assert_int_equal(skiff_udp_send(h->st, cli, &(struct iovec){ "x", 1 }, 1, NULL, 0, 0, h->now), -ECONNREFUSED);
+	assert_int_equal(h_tx_count(h), 0);
+	assert_int_equal(h->st->ctr.drop[SKIFF_DROP_IP4_BAD_SRC], 0);
+	skiff_udp_close(h->st, srv);
+	skiff_udp_close(h->st, cli);
+}
+
+/* The host loopback (127/8), 0/8 and class E are not reachable through skiff. */
+static void test_send_loopback_unreachable(void **state)
+{
+	struct harness *h = *state;
+	struct skiff_udp_sock *sk = open_sock(h);
+	assert_int_equal(send_to(h, sk, 0x7f000001u, 9, "x", 1), -ENETUNREACH);
+	assert_int_equal(send_to(h, sk, 0x00000000u, 9, "x", 1), -ENETUNREACH);
+	assert_int_equal(send_to(h, sk, 0xf0000001u, 9, "x", 1), -ENETUNREACH);
+	assert_int_equal(h_tx_count(h), 0);
+	skiff_udp_close(h->st, sk);
+}
+
+/* RFC 1112 6.1: multicast goes out with TTL 1 unless IP_MULTICAST_TTL says
+ * otherwise; unicast keeps IP_TTL. */
+static void test_multicast_ttl(void **state)
+{
+	struct harness *h = *state;
+	struct skiff_udp_sock *sk = open_sock(h);
+	const uint8_t *u;
+	struct skiff_pkt *p;
+
+	assert_int_equal(send_to(h, sk, 0xef010203u, 9, "m", 1), 1);
+	p = pop_udp(h, &u);
+	assert_int_equal(skiff_pkt_data(p)[14 + 8], 1);
+	assert_memory_equal(skiff_pkt_data(p), "\x01\x00\x5e\x01\x02\x03", 6);
+	skiff_pkt_free(p);
+	sk->mcast_ttl = 9;
+	assert_int_equal(send_to(h, sk, 0xef010203u, 9, "m", 1), 1);
+	p = pop_udp(h, &u);
+	assert_int_equal(skiff_pkt_data(p)[14 + 8], 9);
+	skiff_pkt_free(p);
+	assert_int_equal(send_to(h, sk, H_PEER_IP, 9, "u", 1), 1);
+	p = pop_udp(h, &u);
+	assert_int_equal(skiff_pkt_data(p)[14 + 8], 64);
+	skiff_pkt_free(p);
+	skiff_udp_close(h->st, sk);
+}
+
+/* Linux ip4_datagram_connect: the source the first connect picked stays when the
+ * socket connects elsewhere; AF_UNSPEC clears it (the address was not bound). */
+static void test_reconnect_keeps_source(void **state)
+{
+	struct harness *h = *state;
+	struct skiff_udp_sock *sk = open_sock(h);
+	struct skiff_addr peer = skiff_addr_v4(H_PEER_IP), other = skiff_addr_v4(0x0a000001u), none;
+
+	assert_int_equal(skiff_route_add4(h->st, 0x0a000000u, 8, H_OTHER_IP, h->ifindex, 0), 0);
+	assert_int_equal(skiff_udp_connect(h->st, sk, &peer, 9, h->now), 0);
+	assert_int_equal(sk->laddr.v4, H_LOCAL_IP);
+	assert_int_equal(skiff_udp_connect(h->st, sk, &other, 9, h->now), 0);
+	assert_int_equal(sk->laddr.v4, H_LOCAL_IP);
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(skiff_udp_connect(h->st, sk, &none, 0, h->now), 0);
+	assert_int_equal(sk->laddr.v4, 0);
+	skiff_udp_close(h->st, sk);
 }
 
 /* ---- bind ---- */
@@ -654,8 +762,8 @@ static void test_rcvbuf_full(void **state)
 	assert_int_equal(sk->rcvbuf, 10000);
 	skiff_udp_set_rcvbuf(h->st, sk, 1 << 30);
 	assert_int_equal(sk->rcvbuf, 2 * h->st->cfg.rcvbuf_max);
-	skiff_udp_set_rcvbuf(h->st, sk, -1);
-	assert_int_equal(sk->rcvbuf, 2304);
+	skiff_udp_set_rcvbuf(h->st, sk, -1); /* compared as u32: as large as allowed */
+	assert_int_equal(sk->rcvbuf, 2 * h->st->cfg.rcvbuf_max);
 	skiff_udp_set_rcvbuf(h->st, sk, 0);
 	assert_int_equal(sk->rcvbuf, 2304);
 
@@ -813,7 +921,7 @@ static void test_send_largest(void **state)
 	struct skiff_udp_sock *sk = open_sock(h);
 	static uint8_t msg[65507], dg[65515];
 	size_t off = 0;
-	uint16_t id = h->st->ip_id;
+	uint16_t id = skiff_ip4_id_peek(h->st, H_PEER_IP, IPPROTO_UDP_);
 	assert_int_equal(bind_to(h, sk, 0, 4567), 0);
 	for (size_t i = 0; i < sizeof(msg); i++)
 		msg[i] = (uint8_t)(i ^ (i >> 7));
@@ -984,6 +1092,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_largest, setup_reachable, teardown_check),
 		cmocka_unit_test_setup_teardown(test_send_gather, setup_reachable, teardown_check),
 		cmocka_unit_test_setup_teardown(test_send_checksum_forms, setup_reachable, teardown_check),
+		cmocka_unit_test_setup_teardown(test_send_to_self, setup_reachable, teardown_check),
+		cmocka_unit_test_setup_teardown(test_send_loopback_unreachable, setup_reachable, teardown_check),
+		cmocka_unit_test_setup_teardown(test_multicast_ttl, setup_reachable, teardown_check),
+		cmocka_unit_test_setup_teardown(test_reconnect_keeps_source, setup_reachable, teardown_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
