@@ -55,7 +55,31 @@
 	DROP(UDP_NO_PORT,        "udp: no socket for the port; port unreachable sent (RFC 1122 4.1.3.1)") \
 	DROP(UDP_RCVBUF_FULL,    "udp: socket receive buffer full (SO_RCVBUF)") \
 	DROP(UDP_ZERO_PORT,      "udp: destination port 0 (source port 0 is legal, RFC 768)") \
-	DROP(TX_QUEUE_FULL,      "tx: interface transmit queue full")
+	DROP(TX_QUEUE_FULL,      "tx: interface transmit queue full") \
+	DROP(TCP_SHORT,          "tcp: shorter than 20 bytes (RFC 9293 3.1)") \
+	DROP(TCP_BAD_OFF,        "tcp: data offset < 20 or beyond the segment (RFC 9293 3.1)") \
+	DROP(TCP_BAD_CSUM,       "tcp: checksum wrong (RFC 9293 3.1)") \
+	DROP(TCP_BCAST,          "tcp: to a broadcast or multicast address (RFC 1122 4.2.3.10)") \
+	DROP(TCP_NO_SOCKET,      "tcp: no connection or listener; reset sent (RFC 9293 3.10.7.1)") \
+	DROP(TCP_LISTEN_RST,     "tcp: RST to a listener ignored (RFC 9293 3.10.7.2)") \
+	DROP(TCP_LISTEN_ACK,     "tcp: ACK to a listener; reset sent (RFC 9293 3.10.7.2)") \
+	DROP(TCP_LISTEN_NOSYN,   "tcp: neither SYN nor ACK/RST to a listener (RFC 9293 3.10.7.2)") \
+	DROP(TCP_SYN_QUEUE_FULL, "tcp: SYN dropped, listen queues full or no free connection") \
+	DROP(TCP_SYNSENT_BAD_ACK,"tcp: SYN-SENT got an unacceptable ACK or RST (RFC 9293 3.10.7.3)") \
+	DROP(TCP_SYNSENT_NOSYN,  "tcp: SYN-SENT got a segment without SYN (RFC 9293 3.10.7.3)") \
+	DROP(TCP_PAWS,           "tcp: old timestamp, duplicate segment (RFC 7323 5.3)") \
+	DROP(TCP_OUT_OF_WINDOW,  "tcp: sequence number not acceptable; ACK sent (RFC 9293 3.10.7.4)") \
+	DROP(TCP_SYN_IN_WINDOW,  "tcp: SYN on a synchronized connection; challenge ACK (RFC 5961 4.2)") \
+	DROP(TCP_CHALLENGE_LIMITED, "tcp: challenge ACK suppressed by the rate limit (RFC 5961 7)") \
+	DROP(TCP_NO_ACK,         "tcp: segment without ACK in a synchronized state (RFC 9293 3.10.7.4)") \
+	DROP(TCP_BAD_ACK,        "tcp: SYN-RECEIVED got an unacceptable ACK; reset sent (RFC 9293 3.10.7.4)") \
+	DROP(TCP_ACK_TOO_NEW,    "tcp: ACK for data not yet sent; ACK sent (RFC 9293 3.10.7.4, RFC 5961 5.2)") \
+	DROP(TCP_ACK_TOO_OLD,    "tcp: ACK older than the send window allows (RFC 5961 5.2)") \
+	DROP(TCP_DATA_AFTER_FIN, "tcp: data after the peer's FIN (RFC 9293 3.10.7.4 seventh)") \
+	DROP(TCP_DATA_AFTER_CLOSE, "tcp: data for a closed socket; reset sent (RFC 2525 2.17)") \
+	DROP(TCP_RCVBUF_FULL,    "tcp: receive buffer memory exhausted (SO_RCVBUF)") \
+	DROP(TCP_OOO_FULL,       "tcp: out-of-order queue full") \
+	DROP(TCP_ICMP_OUT_OF_WINDOW, "tcp: ICMP error quoting a sequence number not in flight (RFC 5927 4.1)")
 
 enum skiff_drop_reason {
 #define DROP_ENUM(n, d) SKIFF_DROP_##n,

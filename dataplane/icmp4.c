@@ -17,6 +17,7 @@
 #include "ip4.h"
 #include "route.h"
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 
 #define ICMP4_ERR_MAX 576
@@ -69,6 +70,8 @@ static void deliver_error(struct skiff_stack *st, int ifindex, uint8_t type, uin
 	}
 	if (qip.proto == IPPROTO_UDP_)
 		udp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal);
+	else if (qip.proto == IPPROTO_TCP_)
+		tcp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal);
 	else
 		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
 }

@@ -10,6 +10,7 @@
 
 #include "icmp4.h"
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 #include "wire_icmp4.h"
 
@@ -88,6 +89,9 @@ void skiff_ip4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 	switch (ip.proto) {
 	case IPPROTO_UDP_:
 		udp4_input(st, ifc, p, &ip, now);
+		break;
+	case IPPROTO_TCP_:
+		tcp4_input(st, ifc, p, &ip, now);
 		break;
 	case IPPROTO_ICMP_:
 		skiff_icmp4_input(st, ifc, p, &ip, now);

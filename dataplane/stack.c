@@ -15,6 +15,7 @@
 #include "ip4.h"
 #include "neigh.h"
 #include "route.h"
+#include "tcp.h"
 #include "udp.h"
 
 static const char *const drop_names[] = {
@@ -58,11 +59,17 @@ void skiff_stack_config_defaults(struct skiff_stack_config *c)
 	c->ephemeral_lo = 32768;
 	c->ephemeral_hi = 60999;
 	c->default_ttl = 64;
+	c->tcp_sockets = 4096;
+	c->tcp_rcvbuf = 131072;
+	c->tcp_sndbuf = 262144;
+	c->tcp_somaxconn = 4096;
+	c->tcp_challenge_rate = 1000;
 }
 
 static int check_config(const struct skiff_stack_config *c)
 {
-	if (!c->neigh_entries || !c->routes || !c->reasm_slots || !c->udp_sockets || !c->reasm_max_frags)
+	if (!c->neigh_entries || !c->routes || !c->reasm_slots || !c->udp_sockets || !c->reasm_max_frags ||
+	    !c->tcp_sockets || c->tcp_rcvbuf < 2304 || c->tcp_sndbuf < 4608 || !c->tcp_somaxconn)
 		return -EINVAL;
 	if (!c->txq || (c->txq & (c->txq - 1)))
 		return -EINVAL;
@@ -144,8 +151,9 @@ int skiff_stack_create(const struct skiff_stack_config *cfg, uint64_t now, struc
 	skiff_timer_wheel_init(&st->timers, now);
 	skiff_tokens_init(&st->arp_reply_tb, cfg->arp_reply_rate, cfg->arp_reply_rate / 10 + 1, now);
 	skiff_tokens_init(&st->icmp_tb, cfg->icmp_rate, 50, now);
+	skiff_tokens_init(&st->tcp_challenge_tb, cfg->tcp_challenge_rate, cfg->tcp_challenge_rate / 10 + 1, now);
 	if ((rc = skiff_neigh_table_create(st)) || (rc = skiff_route_table_create(st)) ||
-	    (rc = skiff_reasm_create(st)) || (rc = skiff_udp_table_create(st))) {
+	    (rc = skiff_reasm_create(st)) || (rc = skiff_udp_table_create(st)) || (rc = skiff_tcp_table_create(st))) {
 		skiff_stack_destroy(st);
 		return rc;
 	}
@@ -158,6 +166,7 @@ void skiff_stack_destroy(struct skiff_stack *st)
 	if (!st)
 		return;
 	skiff_pkt_free_list(st->local_head);
+	skiff_tcp_table_destroy(st);
 	skiff_udp_table_destroy(st);
 	skiff_reasm_destroy(st);
 	skiff_neigh_table_destroy(st);

@@ -46,6 +46,18 @@ struct skiff_stack_config {
 	unsigned sndbuf_default;     /* default 212992 */
 	uint16_t ephemeral_lo, ephemeral_hi; /* default 32768..60999 as Linux */
 	uint8_t default_ttl;         /* default 64 */
+	unsigned tcp_sockets;        /* TCBs per instance (listeners, connections, TIME-WAIT), default 4096 */
+	unsigned tcp_rcvbuf;         /* SO_RCVBUF default for TCP, as Linux tcp_rmem[1]: 131072 */
+	unsigned tcp_sndbuf;         /* SO_SNDBUF default for TCP (send ring size), default 262144 */
+	unsigned tcp_somaxconn;      /* listen backlog cap, as net.core.somaxconn: 4096 */
+	unsigned tcp_challenge_rate; /* RFC 5961 7 challenge ACKs per second, default 1000 */
+};
+
+/* Offload capabilities an interface has (same values as the drivers' SKIFF_DEV_CAP_*). */
+enum {
+	SKIFF_IFCAP_RX_L4_CSUM = 1u << 0,
+	SKIFF_IFCAP_TX_L4_CSUM = 1u << 1,
+	SKIFF_IFCAP_RX_IP_CSUM = 1u << 2,
 };
 
 void skiff_stack_config_defaults(struct skiff_stack_config *cfg);
@@ -87,12 +99,16 @@ struct skiff_counters {
 	uint64_t icmp_in, icmp_out, icmp_echo_replies;
 	uint64_t udp_in, udp_out;
 	uint64_t ip4_local;          /* frames looped back to our own addresses */
+	uint64_t tcp_in, tcp_out, tcp_bytes_in, tcp_retrans, tcp_fast_retrans, tcp_timeouts;
+	uint64_t tcp_rto, tcp_dupacks_in;
+	uint64_t tcp_established, tcp_resets_in, tcp_resets_out, tcp_challenge_acks, tcp_ooo, tcp_bad_opts;
 };
 
 struct skiff_neigh_table;
 struct skiff_route_table;
 struct skiff_reasm;
 struct skiff_udp_table;
+struct skiff_tcp_table;
 struct skiff_udp_sock;
 
 struct skiff_stack {
@@ -107,7 +123,8 @@ struct skiff_stack {
 	struct skiff_route_table *routes;
 	struct skiff_reasm *reasm;
 	struct skiff_udp_table *udp;
-	struct skiff_tokens arp_reply_tb, icmp_tb;
+	struct skiff_tcp_table *tcp;
+	struct skiff_tokens arp_reply_tb, icmp_tb, tcp_challenge_tb;
 	struct skiff_counters ctr;
 	/* sockets whose readiness changed since the caller last looked */
 	struct skiff_udp_sock *ready_head;

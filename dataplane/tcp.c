@@ -1,0 +1,906 @@
+/* tcp.c — TCP connection table and the user calls (RFC 9293 3.10.1-3.10.6).
+ *
+ * Table: preallocated TCBs, a free list, a local-port hash (bind conflicts and
+ * listeners, Linux's bind rules as for UDP) and a 4-tuple hash for synchronized
+ * connections. ISNs are RFC 6528: a 4 µs clock plus SipHash of the 4-tuple under
+ * a per-stack secret; ephemeral ports start at a keyed offset per destination
+ * (RFC 6056 3.3.3) and skip ports whose 4-tuple is in use.
+ * Calls: OPEN (connect: SYN-SENT, SYN queued), OPEN passive (listen), SEND (copy
+ * into the send ring, then output), RECEIVE (copy out of the queued frames, then a
+ * window update when the window opened enough), CLOSE (FIN after the data, or RST
+ * when unread data would be lost — RFC 2525 2.17 as Linux), ABORT, STATUS.
+ */
+#include "tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route.h"
+#include "siphash.h"
+#include "tcp_internal.h"
+#include "tcp_seq.h"
+
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+};
+
+const char *skiff_tcp_state_name(enum skiff_tcp_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+static inline unsigned bbucket(uint16_t port) { return port & (TCP_BHASH_SIZE - 1); }
+
+static unsigned ebucket(const struct skiff_tcp_table *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport)
+{
+	uint64_t w[2] = { ((uint64_t)laddr << 32) | raddr, ((uint64_t)lport << 16) | rport };
+	return (unsigned)siphash_words(t->key, w, 2) & t->emask;
+}
+
+int skiff_tcp_table_create(struct skiff_stack *st)
+{
+	struct skiff_tcp_table *t = calloc(1, sizeof(*t));
+	unsigned cap = st->cfg.tcp_sockets, nb = 1;
+	if (!t)
+		return -ENOMEM;
+	while (nb < 2 * cap)
+		nb <<= 1;
+	t->socks = calloc(cap, sizeof(*t->socks));
+	t->ehash = calloc(nb, sizeof(*t->ehash));
+	if (!t->socks || !t->ehash) {
+		free(t->socks);
+		free(t->ehash);
+		free(t);
+		return -ENOMEM;
+	}
+	t->cap = cap;
+	t->emask = nb - 1;
+	for (unsigned i = cap; i-- > 0;) {
+		t->socks[i].bnext = t->free_head;
+		t->free_head = &t->socks[i];
+	}
+	t->key[0] = skiff_rand64(st);
+	t->key[1] = skiff_rand64(st);
+	st->tcp = t;
+	return 0;
+}
+
+static void rq_purge(struct skiff_tcp_sock *sk)
+{
+	skiff_pkt_free_list(sk->rq_head);
+	sk->rq_head = sk->rq_tail = NULL;
+	sk->rq_bytes = sk->rq_truesize = sk->rq_off = 0;
+}
+
+void skiff_tcp_table_destroy(struct skiff_stack *st)
+{
+	struct skiff_tcp_table *t = st->tcp;
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->cap; i++) {
+		struct skiff_tcp_sock *sk = &t->socks[i];
+		if (!sk->in_use)
+			continue;
+		rq_purge(sk);
+		skiff_tcp_ooo_purge(&sk->ooo);
+		free(sk->sbuf);
+	}
+	free(t->socks);
+	free(t->ehash);
+	free(t);
+	st->tcp = NULL;
+}
+
+/* ---- hashing ---- */
+
+static void bhash_add(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint16_t port)
+{
+	unsigned b = bbucket(port);
+	sk->lport = port;
+	sk->bound = true;
+	sk->bnext = tcp_tab(st)->bhash[b];
+	tcp_tab(st)->bhash[b] = sk;
+}
+
+static void bhash_del(struct skiff_stack *st, struct skiff_tcp_sock *sk)
+{
+	struct skiff_tcp_sock **pp;
+	if (!sk->bound)
+		return;
+	for (pp = &tcp_tab(st)->bhash[bbucket(sk->lport)]; *pp; pp = &(*pp)->bnext) {
+		if (*pp == sk) {
+			*pp = sk->bnext;
+			break;
+		}
+	}
+	sk->bnext = NULL;
+	sk->bound = false;
+}
+
+void tcp_ehash_add(struct skiff_stack *st, struct skiff_tcp_sock *sk)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	unsigned b = ebucket(t, sk->laddr.v4, sk->lport, sk->raddr.v4, sk->rport);
+	if (sk->in_ehash)
+		return;
+	sk->enext = t->ehash[b];
+	t->ehash[b] = sk;
+	sk->in_ehash = true;
+}
+
+static void ehash_del(struct skiff_stack *st, struct skiff_tcp_sock *sk)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	struct skiff_tcp_sock **pp;
+	if (!sk->in_ehash)
+		return;
+	for (pp = &t->ehash[ebucket(t, sk->laddr.v4, sk->lport, sk->raddr.v4, sk->rport)]; *pp; pp = &(*pp)->enext) {
+		if (*pp == sk) {
+			*pp = sk->enext;
+			break;
+		}
+	}
+	sk->enext = NULL;
+	sk->in_ehash = false;
+}
+
+struct skiff_tcp_sock *tcp_lookup_established(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+					      uint16_t rport)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	for (struct skiff_tcp_sock *sk = t->ehash[ebucket(t, laddr, lport, raddr, rport)]; sk; sk = sk->enext)
+		if (sk->lport == lport && sk->rport == rport && sk->laddr.v4 == laddr && sk->raddr.v4 == raddr)
+			return sk;
+	return NULL;
+}
+
+/* Best listener: exact address beats wildcard, bound device counts (Linux compute_score). */
+struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t laddr, uint16_t lport, int ifindex)
+{
+	struct skiff_tcp_sock *best = NULL;
+	int best_score = -1;
+	for (struct skiff_tcp_sock *sk = tcp_tab(st)->bhash[bbucket(lport)]; sk; sk = sk->bnext) {
+		int s = 0;
+		if (sk->state != SKIFF_TCP_LISTEN || sk->lport != lport)
+			continue;
+		if (!skiff_addr_is_any(&sk->laddr)) {
+			if (sk->laddr.v4 != laddr)
+				continue;
+			s += 4;
+		}
+		if (sk->bound_ifindex >= 0) {
+			if (sk->bound_ifindex != ifindex)
+				continue;
+			s += 4;
+		}
+		if (s > best_score) {
+			best = sk;
+			best_score = s;
+		}
+	}
+	return best;
+}
+
+/* ---- TCB life ---- */
+
+void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk)
+{
+	uint32_t gen = sk->gen;
+	memset(sk, 0, sizeof(*sk));
+	sk->gen = gen;
+	sk->in_use = true;
+	sk->family = SKIFF_AF_INET;
+	sk->ttl = st->cfg.default_ttl;
+	sk->bound_ifindex = -1;
+	sk->rcvbuf = st->cfg.tcp_rcvbuf;
+	sk->sndbuf = st->cfg.tcp_sndbuf;
+	sk->rto = TCP_RTO_INIT_NS;
+	sk->keep_idle_ns = TCP_KEEPIDLE_NS;
+	sk->keep_intvl_ns = TCP_KEEPINTVL_NS;
+	sk->keep_cnt = TCP_KEEPCNT;
+	sk->quickacks = TCP_QUICKACKS;
+	skiff_timer_init(&sk->timer, tcp_timer_fn);
+	skiff_tcp_ooo_init(&sk->ooo);
+	skiff_tcp_sack_init(&sk->sack);
+	sk->cc.ops = skiff_tcp_cc_default();
+}
+
+struct skiff_tcp_sock *skiff_tcp_open(struct skiff_stack *st, int family, int *err)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	struct skiff_tcp_sock *sk;
+	if (family != SKIFF_AF_INET) {
+		*err = -EAFNOSUPPORT;
+		return NULL;
+	}
+	sk = t->free_head;
+	if (!sk) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	t->free_head = sk->bnext;
+	tcp_init_tcb(st, sk);
+	t->live++;
+	*err = 0;
+	return sk;
+}
+
+void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	if (!sk->in_use)
+		return;
+	skiff_timer_cancel(&st->timers, &sk->timer);
+	ehash_del(st, sk);
+	bhash_del(st, sk);
+	rq_purge(sk);
+	skiff_tcp_ooo_purge(&sk->ooo);
+	free(sk->sbuf);
+	sk->sbuf = NULL;
+	/* a listener's unaccepted children go with it (RST: they will never be served) */
+	while (sk->aq_head) {
+		struct skiff_tcp_sock *c = sk->aq_head;
+		sk->aq_head = c->qnext;
+		c->parent = NULL;
+		c->orphan = true;
+		tcp_send_ctl(st, c, c->snd_nxt, TCP_RST | TCP_ACK, st->now);
+		tcp_free(st, c);
+	}
+	if (sk->parent) {
+		/* a child dying on its listener's queues */
+		struct skiff_tcp_sock *l = sk->parent, **pp;
+		for (pp = &l->aq_head; *pp; pp = &(*pp)->qnext) {
+			if (*pp == sk) {
+				*pp = sk->qnext;
+				if (l->aq_tail == sk) {
+					l->aq_tail = NULL;
+					for (struct skiff_tcp_sock *q = l->aq_head; q; q = q->qnext)
+						l->aq_tail = q;
+				}
+				l->aq_len--;
+				break;
+			}
+		}
+		if (sk->state == SKIFF_TCP_SYN_RECEIVED && l->synq_len)
+			l->synq_len--;
+		sk->parent = NULL;
+	}
+	if (sk->on_ready) {
+		struct skiff_tcp_sock **pp;
+		for (pp = &t->ready_head; *pp; pp = &(*pp)->ready_next) {
+			if (*pp == sk) {
+				*pp = sk->ready_next;
+				break;
+			}
+		}
+		sk->on_ready = false;
+	}
+	sk->in_use = false;
+	sk->state = SKIFF_TCP_CLOSED;
+	sk->gen++;
+	sk->user = NULL;
+	sk->bnext = t->free_head;
+	t->free_head = sk;
+	t->live--;
+}
+
+void tcp_set_state(struct skiff_stack *st, struct skiff_tcp_sock *sk, enum skiff_tcp_state s)
+{
+	(void)st;
+	sk->state = (uint8_t)s;
+}
+
+void tcp_mark_ready(struct skiff_stack *st, struct skiff_tcp_sock *sk)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	if (sk->on_ready || !sk->user)
+		return;
+	sk->on_ready = true;
+	sk->ready_next = t->ready_head;
+	t->ready_head = sk;
+}
+
+struct skiff_tcp_sock *skiff_tcp_ready_pop(struct skiff_stack *st)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	struct skiff_tcp_sock *sk = t->ready_head;
+	if (sk) {
+		t->ready_head = sk->ready_next;
+		sk->ready_next = NULL;
+		sk->on_ready = false;
+	}
+	return sk;
+}
+
+void tcp_drop(struct skiff_stack *st, struct skiff_tcp_sock *sk, int err)
+{
+	if (err)
+		sk->err = err;
+	skiff_timer_cancel(&st->timers, &sk->timer);
+	memset(sk->due, 0, sizeof(sk->due));
+	ehash_del(st, sk);
+	tcp_set_state(st, sk, SKIFF_TCP_CLOSED);
+	skiff_tcp_ooo_purge(&sk->ooo);
+	if (sk->orphan || (sk->parent && !sk->accepted)) {
+		tcp_free(st, sk);
+		return;
+	}
+	tcp_mark_ready(st, sk);
+}
+
+/* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+ * M a 4 µs timer (here from the caller's clock). */
+uint32_t tcp_isn(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint64_t now)
+{
+	uint64_t w[2] = { ((uint64_t)laddr << 32) | raddr, ((uint64_t)lport << 16) | rport };
+	return (uint32_t)siphash_words(tcp_tab(st)->key, w, 2) + (uint32_t)(now / 4000);
+}
+
+uint32_t tcp_mss_for(struct skiff_stack *st, const struct skiff_tcp_sock *sk, int ifindex)
+{
+	struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
+	uint32_t mss = ifc ? (uint32_t)ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN : TCP_DEFAULT_MSS;
+	uint32_t peer = sk->peer_mss ? sk->peer_mss : TCP_DEFAULT_MSS;
+	if (peer < mss)
+		mss = peer;
+	if (sk->user_mss && sk->user_mss < mss)
+		mss = sk->user_mss;
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS; /* a peer's zero or tiny MSS must not make us send 1-byte segments */
+	return mss;
+}
+
+/* ---- receive queue and window ---- */
+
+/* The window we offer: free receive buffer, payload bytes, as Linux with
+ * tcp_adv_win_scale 1 (half the buffer is kept for frame overhead). */
+uint32_t tcp_rcv_window(const struct skiff_tcp_sock *sk)
+{
+	uint32_t space = sk->rcvbuf / 2, used = sk->rq_bytes + skiff_tcp_ooo_bytes(&sk->ooo);
+	uint32_t w = space > used ? space - used : 0;
+	uint32_t max = TCP_MAX_WINDOW << sk->rcv_wscale;
+	return w > max ? max : w;
+}
+
+void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct skiff_pkt *p, uint32_t len)
+{
+	(void)st;
+	p->next = NULL;
+	if (sk->rq_tail)
+		sk->rq_tail->next = p;
+	else
+		sk->rq_head = p;
+	sk->rq_tail = p;
+	sk->rq_bytes += len;
+	for (const struct skiff_pkt *q = p; q; q = q->chain)
+		sk->rq_truesize += q->cap;
+}
+
+/* ---- bind ---- */
+
+/* Linux inet_csk_bind_conflict for TCP: another socket on the port conflicts
+ * unless the addresses differ (both specific), or both set SO_REUSEADDR and the
+ * other is not listening, or both set SO_REUSEPORT (same owner assumed). */
+static bool bind_conflict(struct skiff_stack *st, const struct skiff_tcp_sock *sk, uint32_t addr, uint16_t port,
+			  bool for_listen)
+{
+	for (struct skiff_tcp_sock *o = tcp_tab(st)->bhash[bbucket(port)]; o; o = o->bnext) {
+		if (o == sk || o->lport != port)
+			continue;
+		if (addr && o->laddr.v4 && o->laddr.v4 != addr)
+			continue;
+		if (sk->bound_ifindex >= 0 && o->bound_ifindex >= 0 && sk->bound_ifindex != o->bound_ifindex)
+			continue;
+		if (sk->reuseport && o->reuseport && (!for_listen || o->state == SKIFF_TCP_LISTEN || !o->in_ehash))
+			continue;
+		if (sk->reuseaddr && o->reuseaddr && o->state != SKIFF_TCP_LISTEN && !for_listen)
+			continue;
+		if (sk->reuseaddr && o->state == SKIFF_TCP_TIME_WAIT)
+			continue; /* servers restart over their own TIME-WAIT connections */
+		if (for_listen && o->state != SKIFF_TCP_LISTEN && o->in_ehash && sk->reuseaddr)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static int pick_ephemeral(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t raddr, uint16_t rport)
+{
+	uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+	uint64_t w[2] = { ((uint64_t)sk->laddr.v4 << 32) | raddr, rport };
+	/* RFC 6056 3.3.3: offset = F(local, remote, secret) + a random per-call step */
+	uint32_t off = (uint32_t)siphash_words(tcp_tab(st)->key, w, 2) + (uint32_t)skiff_rand64(st);
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(lo + (off + i) % n);
+		bool busy = false;
+		if (raddr) {
+			/* connect: only the exact 4-tuple and listeners/bound sockets matter */
+			if (tcp_lookup_established(st, sk->laddr.v4, port, raddr, rport))
+				continue;
+			for (struct skiff_tcp_sock *o = tcp_tab(st)->bhash[bbucket(port)]; o; o = o->bnext)
+				if (o->lport == port && !o->in_ehash) {
+					busy = true;
+					break;
+				}
+		} else {
+			busy = bind_conflict(st, sk, sk->laddr.v4, port, false);
+		}
+		if (!busy)
+			return port;
+	}
+	return -EADDRINUSE; /* Linux: EADDRNOTAVAIL on connect, EADDRINUSE on bind */
+}
+
+int skiff_tcp_bind(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *addr, uint16_t port)
+{
+	int p = port;
+	if (sk->bound || sk->state != SKIFF_TCP_CLOSED)
+		return -EINVAL;
+	if (addr->family != sk->family)
+		return -EAFNOSUPPORT;
+	if (addr->v4 && skiff_stack_local4(st, addr->v4) < 0)
+		return -EADDRNOTAVAIL;
+	sk->laddr = *addr;
+	if (port == 0) {
+		p = pick_ephemeral(st, sk, 0, 0);
+		if (p < 0) {
+			sk->laddr = skiff_addr_v4(0);
+			return p;
+		}
+	} else if (bind_conflict(st, sk, addr->v4, port, false)) {
+		sk->laddr = skiff_addr_v4(0);
+		return -EADDRINUSE;
+	}
+	sk->addr_locked = addr->v4 != 0;
+	sk->port_locked = port != 0;
+	bhash_add(st, sk, (uint16_t)p);
+	return 0;
+}
+
+int skiff_tcp_listen(struct skiff_stack *st, struct skiff_tcp_sock *sk, int backlog)
+{
+	if (sk->state != SKIFF_TCP_CLOSED && sk->state != SKIFF_TCP_LISTEN)
+		return -EINVAL;
+	/* Linux: backlog clamped to somaxconn; negative → somaxconn */
+	if (backlog < 0 || (unsigned)backlog > st->cfg.tcp_somaxconn)
+		backlog = (int)st->cfg.tcp_somaxconn;
+	if (sk->state == SKIFF_TCP_LISTEN) {
+		sk->backlog = (uint16_t)backlog;
+		return 0;
+	}
+	if (!sk->bound) {
+		int p = pick_ephemeral(st, sk, 0, 0);
+		if (p < 0)
+			return -EADDRINUSE;
+		bhash_add(st, sk, (uint16_t)p);
+	} else if (bind_conflict(st, sk, sk->laddr.v4, sk->lport, true)) {
+		return -EADDRINUSE;
+	}
+	sk->backlog = (uint16_t)backlog;
+	tcp_set_state(st, sk, SKIFF_TCP_LISTEN);
+	return 0;
+}
+
+int skiff_tcp_connect(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *addr, uint16_t port,
+		      uint64_t now)
+{
+	struct skiff_route_res4 rt;
+	int rc;
+
+	switch (sk->state) {
+	case SKIFF_TCP_CLOSED:
+		break;
+	case SKIFF_TCP_SYN_SENT:
+	case SKIFF_TCP_SYN_RECEIVED:
+		return -EALREADY;
+	default:
+		return -EISCONN; /* Linux inet_stream_connect: a listener too */
+	}
+	if (sk->err == ECONNREFUSED || sk->err == ETIMEDOUT || sk->err == ECONNRESET)
+		sk->err = 0; /* a new attempt after a failed one */
+	if (addr->family != sk->family)
+		return -EAFNOSUPPORT;
+	if (port == 0 || addr->v4 == 0)
+		return -ECONNREFUSED;
+	rc = skiff_route_lookup4(st, addr->v4, sk->bound_ifindex, &rt);
+	if (rc)
+		return rc;
+	if (ip4_is_multicast(addr->v4) || skiff_stack_is_bcast4(st, addr->v4))
+		return -ENETUNREACH;
+	if (!sk->addr_locked)
+		sk->laddr = skiff_addr_v4(rt.src);
+	if (!sk->bound) {
+		int p = pick_ephemeral(st, sk, addr->v4, port);
+		if (p < 0) {
+			if (!sk->addr_locked)
+				sk->laddr = skiff_addr_v4(0);
+			return -EADDRNOTAVAIL;
+		}
+		bhash_add(st, sk, (uint16_t)p);
+	} else if (tcp_lookup_established(st, sk->laddr.v4, sk->lport, addr->v4, port)) {
+		return -EADDRNOTAVAIL;
+	}
+	sk->raddr = *addr;
+	sk->rport = port;
+	sk->iss = tcp_isn(st, sk->laddr.v4, sk->lport, addr->v4, port, now);
+	sk->snd_una = sk->snd_nxt = sk->snd_max = sk->iss;
+	sk->mss = tcp_mss_for(st, sk, rt.ifindex);
+	sk->ts_offset = (uint32_t)skiff_rand64(st);
+	tcp_ehash_add(st, sk);
+	tcp_set_state(st, sk, SKIFF_TCP_SYN_SENT);
+	tcp_send_syn(st, sk, now);
+	return 0;
+}
+
+struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk)
+{
+	int err;
+	struct skiff_tcp_sock *c;
+	if (lsk->synq_len + lsk->aq_len >= (unsigned)lsk->backlog + 1u)
+		return NULL;
+	c = skiff_tcp_open(st, lsk->family, &err);
+	if (!c)
+		return NULL;
+	c->parent = lsk;
+	c->rcvbuf = lsk->rcvbuf;
+	c->sndbuf = lsk->sndbuf;
+	c->nodelay = lsk->nodelay;
+	c->keepalive = lsk->keepalive;
+	c->keep_idle_ns = lsk->keep_idle_ns;
+	c->keep_intvl_ns = lsk->keep_intvl_ns;
+	c->keep_cnt = lsk->keep_cnt;
+	c->user_mss = lsk->user_mss;
+	c->user_timeout_ns = lsk->user_timeout_ns;
+	c->ttl = lsk->ttl;
+	c->tos = lsk->tos;
+	c->cc.ops = lsk->cc.ops;
+	c->bound_ifindex = lsk->bound_ifindex;
+	/* on the listener's port in the bind hash, so a new listen cannot take the port */
+	bhash_add(st, c, lsk->lport);
+	lsk->synq_len++;
+	return c;
+}
+
+struct skiff_tcp_sock *skiff_tcp_accept(struct skiff_stack *st, struct skiff_tcp_sock *sk, int *err)
+{
+	struct skiff_tcp_sock *c;
+	(void)st;
+	if (sk->state != SKIFF_TCP_LISTEN) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	c = sk->aq_head;
+	if (!c) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	sk->aq_head = c->qnext;
+	if (!sk->aq_head)
+		sk->aq_tail = NULL;
+	sk->aq_len--;
+	c->qnext = NULL;
+	c->parent = NULL;
+	c->accepted = true;
+	*err = 0;
+	return c;
+}
+
+/* ---- send ---- */
+
+static int sbuf_ensure(struct skiff_tcp_sock *sk)
+{
+	if (sk->sbuf)
+		return 0;
+	sk->sbuf_cap = sk->sndbuf;
+	sk->sbuf = malloc(sk->sbuf_cap);
+	return sk->sbuf ? 0 : -ENOBUFS;
+}
+
+uint32_t skiff_tcp_writable(const struct skiff_tcp_sock *sk)
+{
+	uint32_t cap = sk->sbuf ? sk->sbuf_cap : sk->sndbuf;
+	return cap > sk->sbuf_len ? cap - sk->sbuf_len : 0;
+}
+
+long skiff_tcp_send(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+		    uint64_t now)
+{
+	size_t total = 0, copied = 0;
+	uint32_t room;
+	int rc;
+
+	if (sk->err)
+		return -skiff_tcp_take_error(sk);
+	switch (sk->state) {
+	case SKIFF_TCP_ESTABLISHED:
+	case SKIFF_TCP_CLOSE_WAIT:
+		break;
+	case SKIFF_TCP_SYN_SENT:
+	case SKIFF_TCP_SYN_RECEIVED:
+		return -EAGAIN; /* the socket layer waits for the handshake */
+	case SKIFF_TCP_CLOSED:
+	case SKIFF_TCP_LISTEN:
+		return -ENOTCONN;
+	default:
+		return -EPIPE; /* FIN already queued or sent */
+	}
+	if (sk->fin_queued)
+		return -EPIPE;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (total == 0)
+		return 0;
+	rc = sbuf_ensure(sk);
+	if (rc)
+		return rc;
+	room = skiff_tcp_writable(sk);
+	if (room == 0)
+		return -EAGAIN;
+	for (int i = 0; i < iovcnt && copied < room; i++) {
+		const uint8_t *src = iov[i].iov_base;
+		size_t n = iov[i].iov_len;
+		if (n > room - copied)
+			n = room - copied;
+		while (n) {
+			uint32_t tail = (sk->sbuf_head + sk->sbuf_len) % sk->sbuf_cap;
+			uint32_t k = sk->sbuf_cap - tail;
+			if (k > n)
+				k = (uint32_t)n;
+			memcpy(sk->sbuf + tail, src, k);
+			sk->sbuf_len += k;
+			src += k;
+			n -= k;
+			copied += k;
+		}
+	}
+	if (!(flags & SKIFF_TCP_MSG_MORE))
+		tcp_output(st, sk, now);
+	return (long)copied;
+}
+
+/* ---- receive ---- */
+
+uint32_t skiff_tcp_readable(const struct skiff_tcp_sock *sk) { return sk->rq_bytes - sk->rq_off; }
+
+long skiff_tcp_recv(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+		    uint64_t now)
+{
+	size_t copied = 0, want = 0;
+	uint32_t skip = sk->rq_off, win_before;
+	struct skiff_pkt *p = sk->rq_head;
+	int i = 0;
+	size_t ioff = 0;
+
+	if (sk->state == SKIFF_TCP_LISTEN)
+		return -ENOTCONN;
+	for (int k = 0; k < iovcnt; k++)
+		want += iov[k].iov_len;
+	if (!p) {
+		if (sk->err)
+			return -skiff_tcp_take_error(sk);
+		if (sk->fin_rcvd || sk->rd_shut || sk->state == SKIFF_TCP_CLOSED)
+			return sk->state == SKIFF_TCP_CLOSED && !sk->fin_rcvd && !sk->rd_shut ? -ENOTCONN : 0;
+		if (sk->state == SKIFF_TCP_SYN_SENT || sk->state == SKIFF_TCP_SYN_RECEIVED || tcp_synced(sk))
+			return want ? -EAGAIN : 0;
+		return -ENOTCONN;
+	}
+	win_before = tcp_rcv_window(sk);
+	/* copy across the queued frames (each a chain of pieces) */
+	for (; p && copied < want; p = p->next) {
+		for (struct skiff_pkt *q = p; q && copied < want; q = q->chain) {
+			uint32_t qoff = 0;
+			if (skip >= q->len) {
+				skip -= q->len;
+				continue;
+			}
+			qoff = skip;
+			skip = 0;
+			while (qoff < q->len && i < iovcnt) {
+				size_t room = iov[i].iov_len - ioff, k = q->len - qoff;
+				if (k > room)
+					k = room;
+				memcpy((uint8_t *)iov[i].iov_base + ioff, skiff_pkt_data(q) + qoff, k);
+				qoff += (uint32_t)k;
+				ioff += k;
+				copied += k;
+				if (ioff == iov[i].iov_len) {
+					i++;
+					ioff = 0;
+				}
+			}
+		}
+	}
+	if (flags & SKIFF_TCP_MSG_PEEK)
+		return (long)copied;
+	/* consume: drop fully read frames */
+	sk->rq_off += (uint32_t)copied;
+	while (sk->rq_head) {
+		struct skiff_pkt *h = sk->rq_head;
+		uint32_t hl = skiff_pkt_chain_len(h);
+		if (sk->rq_off < hl)
+			break;
+		sk->rq_off -= hl;
+		sk->rq_bytes -= hl;
+		for (const struct skiff_pkt *q = h; q; q = q->chain)
+			sk->rq_truesize -= q->cap;
+		sk->rq_head = h->next;
+		if (!sk->rq_head)
+			sk->rq_tail = NULL;
+		h->next = NULL;
+		skiff_pkt_free(h);
+	}
+	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the window again
+	 * once it grew by min(rcvbuf/2, MSS) over what the peer last heard */
+	if (tcp_synced(sk) && !sk->fin_rcvd) {
+		uint32_t win = tcp_rcv_window(sk), thresh = sk->mss < sk->rcvbuf / 4 ? sk->mss : sk->rcvbuf / 4;
+		uint32_t adv_left = sk->rcv_adv - sk->rcv_nxt;
+		if (SEQ_GT(sk->rcv_adv, sk->rcv_nxt) ? win >= adv_left + thresh : win >= thresh)
+			tcp_send_ack(st, sk, now);
+		else if (win_before == 0 && win)
+			tcp_send_ack(st, sk, now);
+	}
+	return (long)copied;
+}
+
+/* ---- shutdown / close ---- */
+
+static void queue_fin(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	/* RFC 9293 3.10.4: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK; the FIN
+	 * goes after the queued data */
+	sk->fin_queued = true;
+	if (sk->state == SKIFF_TCP_ESTABLISHED || sk->state == SKIFF_TCP_SYN_RECEIVED)
+		tcp_set_state(st, sk, SKIFF_TCP_FIN_WAIT_1);
+	else if (sk->state == SKIFF_TCP_CLOSE_WAIT)
+		tcp_set_state(st, sk, SKIFF_TCP_LAST_ACK);
+	tcp_output(st, sk, now);
+}
+
+int skiff_tcp_shutdown(struct skiff_stack *st, struct skiff_tcp_sock *sk, int how, uint64_t now)
+{
+	if (how < 0 || how > 2)
+		return -EINVAL;
+	switch (sk->state) {
+	case SKIFF_TCP_CLOSED:
+		return -ENOTCONN;
+	case SKIFF_TCP_LISTEN:
+		if (how != 0) {
+			/* Linux: shutting a listener down closes it */
+			return -ENOTCONN;
+		}
+		sk->rd_shut = true;
+		return 0;
+	case SKIFF_TCP_SYN_SENT:
+		if (how != 0) {
+			tcp_drop(st, sk, 0);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	if (how == 0 || how == 2)
+		sk->rd_shut = true;
+	if ((how == 1 || how == 2) && !sk->fin_queued &&
+	    (sk->state == SKIFF_TCP_ESTABLISHED || sk->state == SKIFF_TCP_CLOSE_WAIT ||
+	     sk->state == SKIFF_TCP_SYN_RECEIVED))
+		queue_fin(st, sk, now);
+	tcp_mark_ready(st, sk);
+	return 0;
+}
+
+void skiff_tcp_close(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	bool unread = sk->rq_bytes > sk->rq_off || skiff_tcp_ooo_bytes(&sk->ooo);
+
+	sk->user = NULL;
+	sk->orphan = true;
+	switch (sk->state) {
+	case SKIFF_TCP_CLOSED:
+	case SKIFF_TCP_LISTEN:
+	case SKIFF_TCP_SYN_SENT:
+		tcp_free(st, sk);
+		return;
+	case SKIFF_TCP_TIME_WAIT:
+		return; /* finishes with its timer */
+	default:
+		break;
+	}
+	if (unread || (sk->linger_on && sk->linger_s == 0)) {
+		/* RFC 9293 3.10.5 ABORT / RFC 2525 2.17: data the user never read is lost,
+		 * so tell the peer with a reset (as Linux); SO_LINGER 0 aborts likewise */
+		tcp_send_ctl(st, sk, sk->snd_nxt, TCP_RST | TCP_ACK, now);
+		st->ctr.tcp_resets_out++;
+		tcp_free(st, sk);
+		return;
+	}
+	if (!sk->fin_queued &&
+	    (sk->state == SKIFF_TCP_ESTABLISHED || sk->state == SKIFF_TCP_CLOSE_WAIT ||
+	     sk->state == SKIFF_TCP_SYN_RECEIVED))
+		queue_fin(st, sk, now);
+	if (sk->state == SKIFF_TCP_FIN_WAIT_2)
+		tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_FIN_TIMEOUT_NS);
+}
+
+/* ---- status ---- */
+
+int skiff_tcp_take_error(struct skiff_tcp_sock *sk)
+{
+	int e = sk->err;
+	sk->err = 0;
+	return e;
+}
+
+/* poll(2) bits as Linux's tcp_poll computes them. */
+unsigned skiff_tcp_events(const struct skiff_tcp_sock *sk)
+{
+	unsigned ev = 0;
+	if (sk->state == SKIFF_TCP_LISTEN)
+		return sk->aq_head ? SKIFF_TCP_EV_IN : 0;
+	if (sk->err)
+		ev |= SKIFF_TCP_EV_ERR;
+	if ((sk->rd_shut && sk->fin_queued) || sk->state == SKIFF_TCP_CLOSED)
+		ev |= SKIFF_TCP_EV_HUP;
+	if (sk->fin_rcvd || sk->rd_shut)
+		ev |= SKIFF_TCP_EV_IN | SKIFF_TCP_EV_RDHUP;
+	if (sk->state == SKIFF_TCP_SYN_SENT || sk->state == SKIFF_TCP_SYN_RECEIVED)
+		return ev;
+	if (sk->rq_bytes > sk->rq_off)
+		ev |= SKIFF_TCP_EV_IN;
+	if (sk->state == SKIFF_TCP_CLOSED) {
+		/* a connection that never got there: POLLOUT with the error, as Linux */
+		return ev | SKIFF_TCP_EV_OUT;
+	}
+	if (!sk->fin_queued) {
+		uint32_t cap = sk->sbuf ? sk->sbuf_cap : sk->sndbuf;
+		/* Linux sk_stream_is_writeable: a third of the buffer free */
+		if (skiff_tcp_writable(sk) >= cap / 3)
+			ev |= SKIFF_TCP_EV_OUT;
+	} else {
+		ev |= SKIFF_TCP_EV_OUT; /* writes fail with EPIPE: not blocked */
+	}
+	return ev;
+}
+
+int skiff_tcp_set_rcvbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int val)
+{
+	uint64_t v = (uint32_t)val;
+	if (v > st->cfg.rcvbuf_max)
+		v = st->cfg.rcvbuf_max;
+	v *= 2;
+	sk->rcvbuf = v < 2304 ? 2304 : (uint32_t)v;
+	return 0;
+}
+
+int skiff_tcp_set_sndbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int val)
+{
+	uint64_t v = (uint32_t)val;
+	if (v > st->cfg.sndbuf_max)
+		v = st->cfg.sndbuf_max;
+	v *= 2;
+	if (v < 4608)
+		v = 4608;
+	if (sk->sbuf)
+		return 0; /* the ring is sized once; Linux's later changes only move a limit */
+	sk->sndbuf = (uint32_t)v;
+	return 0;
+}
+
+int skiff_tcp_set_nodelay(struct skiff_stack *st, struct skiff_tcp_sock *sk, bool on, uint64_t now)
+{
+	sk->nodelay = on;
+	if (on && tcp_synced(sk))
+		tcp_output(st, sk, now); /* Linux pushes what Nagle held */
+	return 0;
+}
+
+int skiff_tcp_set_cork(struct skiff_stack *st, struct skiff_tcp_sock *sk, bool on, uint64_t now)
+{
+	sk->cork = on;
+	if (!on && tcp_synced(sk))
+		tcp_output(st, sk, now);
+	return 0;
+}

@@ -1,0 +1,849 @@
+/* tcp_input.c — RFC 9293 3.10.7 "SEGMENT ARRIVES", step by step.
+ *
+ * tcp4_input: length and checksum (RFC 9293 3.1) → header and options → not to a
+ * broadcast/multicast address (RFC 1122 4.2.3.10) → lookup (4-tuple, then
+ * listener; none: reset per 3.10.7.1) → by state:
+ *   LISTEN (3.10.7.2): RST ignored; ACK → reset; SYN → child TCB in SYN-RECEIVED
+ *     (options negotiated), SYN-ACK; a full queue drops the SYN (counted).
+ *   SYN-SENT (3.10.7.3): ACK acceptability, RST (connection refused), SYN →
+ *     ESTABLISHED (or SYN-RECEIVED on a simultaneous open).
+ *   otherwise (3.10.7.4): PAWS (RFC 7323 5.3) → first, sequence acceptability
+ *     and trimming to the window → second, RST (RFC 5961 3.2: exact match resets,
+ *     in-window sends a challenge ACK) → fourth, SYN (RFC 5961 4.2: challenge ACK;
+ *     in TIME-WAIT a newer SYN opens a new connection) → fifth, ACK (SYN-RECEIVED
+ *     completes; send window, RTT, congestion control, NewReno fast
+ *     retransmit/recovery RFC 6582, FIN acknowledged state changes) → seventh,
+ *     text (in order to the receive queue, out of order to the reassembly queue
+ *     with an immediate SACK-carrying ACK) → eighth, FIN.
+ * Each step returns actions (tcp_internal.h); the end of tcp4_input carries them
+ * out: output, an immediate or delayed ACK, reader/writer wake-up, freeing.
+ */
+#include <string.h>
+
+#include "csum.h"
+#include "icmp4.h"
+#include "route.h"
+#include "tcp_internal.h"
+#include "tcp_seq.h"
+
+struct seg {
+	struct tcp_repr th;
+	struct tcp_opts opt;
+	uint32_t seq, len;       /* len: payload bytes (SYN and FIN not counted) */
+	struct skiff_pkt *p;     /* payload at data, NULL once consumed */
+	const struct ip4_repr *ip;
+	struct skiff_iface *ifc;
+};
+
+static inline uint32_t seg_space(const struct seg *s)
+{
+	return s->len + ((s->th.flags & TCP_SYN) ? 1u : 0u) + ((s->th.flags & TCP_FIN) ? 1u : 0u);
+}
+
+static void seg_free(struct seg *s)
+{
+	skiff_pkt_free(s->p);
+	s->p = NULL;
+}
+
+/* Drop `n` payload bytes from the front of the segment's chain. */
+static void seg_pull(struct seg *s, uint32_t n)
+{
+	struct skiff_pkt *q = s->p;
+	s->len -= n;
+	while (n && q) {
+		uint32_t k = n < q->len ? n : q->len;
+		skiff_pkt_pull(q, k);
+		n -= k;
+		q = q->chain;
+	}
+}
+
+/* Keep only the first `keep` payload bytes. */
+static void seg_trim(struct seg *s, uint32_t keep)
+{
+	uint32_t left = keep;
+	s->len = keep;
+	for (struct skiff_pkt *q = s->p; q; q = q->chain) {
+		if (q->len > left)
+			q->len = left;
+		left -= q->len;
+	}
+}
+
+/* Negotiated options from a SYN (RFC 9293 3.7.1, RFC 7323 1.3, RFC 2018 2). */
+static void take_syn_options(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct tcp_opts *o, int ifindex)
+{
+	sk->peer_mss = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
+	if (o->ws_ok) {
+		sk->ws_ok = true;
+		sk->snd_wscale = o->ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->ws;
+	} else {
+		sk->ws_ok = false;
+		sk->snd_wscale = 0;
+		sk->rcv_wscale = 0;
+	}
+	sk->sack_ok = o->sack_perm;
+	sk->ts_ok = o->ts_ok;
+	if (o->ts_ok) {
+		sk->ts_recent = o->tsval;
+		sk->ts_recent_age = st->now;
+	}
+	sk->mss = tcp_mss_for(st, sk, ifindex);
+	if (sk->ts_ok)
+		sk->mss -= 12; /* the timestamp option rides in every segment */
+}
+
+static void established(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	tcp_set_state(st, sk, SKIFF_TCP_ESTABLISHED);
+	sk->cc.ops->init(&sk->cc, sk->mss, now);
+	sk->last_rcv = now;
+	if (sk->keepalive)
+		tcp_timer_set(st, sk, TCP_T_KEEP, now + sk->keep_idle_ns);
+	st->ctr.tcp_established++;
+}
+
+/* ---- LISTEN (3.10.7.2) ---- */
+
+static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk, struct seg *s, uint64_t now)
+{
+	struct skiff_tcp_sock *c;
+	uint8_t f = s->th.flags;
+
+	if (f & TCP_RST) {
+		skiff_drop(st, SKIFF_DROP_TCP_LISTEN_RST, s->p);
+		s->p = NULL;
+		return 0;
+	}
+	if (f & TCP_ACK) {
+		skiff_count_drop(st, SKIFF_DROP_TCP_LISTEN_ACK);
+		return TCP_ACT_RST;
+	}
+	if (!(f & TCP_SYN) || (f & TCP_FIN)) {
+		skiff_drop(st, SKIFF_DROP_TCP_LISTEN_NOSYN, s->p);
+		s->p = NULL;
+		return 0;
+	}
+	c = tcp_child_new(st, lsk);
+	if (!c) {
+		/* SYN queue and accept queue full, or no free TCB: the client retries
+		 * (SYN cookies: not yet) */
+		skiff_drop(st, SKIFF_DROP_TCP_SYN_QUEUE_FULL, s->p);
+		s->p = NULL;
+		return 0;
+	}
+	c->laddr = skiff_addr_v4(s->ip->dst);
+	c->raddr = skiff_addr_v4(s->ip->src);
+	c->rport = s->th.sport;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = tcp_isn(st, c->laddr.v4, c->lport, c->raddr.v4, c->rport, now);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_wnd = s->th.wnd; /* unscaled in a SYN (RFC 7323 2.2) */
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = c->iss;
+	c->max_sndwnd = c->snd_wnd;
+	c->ts_offset = (uint32_t)skiff_rand64(st);
+	{
+		uint32_t space = c->rcvbuf;
+		c->rcv_wscale = 0;
+		while (c->rcv_wscale < TCP_MAX_WSCALE && (space >> c->rcv_wscale) > TCP_MAX_WINDOW)
+			c->rcv_wscale++;
+	}
+	take_syn_options(st, c, &s->opt, s->ifc->index);
+	if (!c->ws_ok)
+		c->rcv_wscale = 0;
+	tcp_set_state(st, c, SKIFF_TCP_SYN_RECEIVED);
+	tcp_ehash_add(st, c);
+	tcp_send_syn(st, c, now);
+	/* data in a SYN is not kept (as Linux without TFO); the peer resends it */
+	seg_free(s);
+	return 0;
+}
+
+/* ---- SYN-SENT (3.10.7.3) ---- */
+
+static unsigned synsent_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct seg *s, uint64_t now)
+{
+	uint8_t f = s->th.flags;
+	bool ack_ok = false;
+
+	if (f & TCP_ACK) {
+		/* If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless RST) */
+		if (SEQ_LEQ(s->th.ack, sk->iss) || SEQ_GT(s->th.ack, sk->snd_nxt)) {
+			skiff_count_drop(st, SKIFF_DROP_TCP_SYNSENT_BAD_ACK);
+			return (f & TCP_RST) ? 0 : TCP_ACT_RST;
+		}
+		ack_ok = true;
+	}
+	if (f & TCP_RST) {
+		if (ack_ok) {
+			st->ctr.tcp_resets_in++;
+			tcp_drop(st, sk, ECONNREFUSED);
+			return TCP_ACT_WAKE;
+		}
+		skiff_count_drop(st, SKIFF_DROP_TCP_SYNSENT_BAD_ACK);
+		return 0;
+	}
+	if (!(f & TCP_SYN)) {
+		skiff_count_drop(st, SKIFF_DROP_TCP_SYNSENT_NOSYN);
+		return 0;
+	}
+	sk->irs = s->seq;
+	sk->rcv_nxt = s->seq + 1;
+	sk->rcv_adv = sk->rcv_nxt;
+	take_syn_options(st, sk, &s->opt, -1);
+	if (!sk->ws_ok)
+		sk->rcv_wscale = 0;
+	{
+		struct skiff_route_res4 rt;
+		if (!skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &rt)) {
+			sk->mss = tcp_mss_for(st, sk, rt.ifindex) - (sk->ts_ok ? 12u : 0u);
+		}
+	}
+	if (ack_ok) {
+		sk->snd_una = s->th.ack;
+		if (sk->rtt_at == 0 && sk->rtx_count == 0 && sk->due[TCP_T_RTX])
+			tcp_rtt_sample(sk, now - (sk->due[TCP_T_RTX] - sk->rto)); /* SYN timed from its send */
+		sk->rtx_count = 0;
+		sk->backoff = 0;
+		sk->first_rtx_at = 0;
+		tcp_timer_clear(st, sk, TCP_T_RTX);
+		/* the window of a SYN-ACK is not scaled */
+		sk->snd_wnd = s->th.wnd;
+		sk->max_sndwnd = sk->snd_wnd;
+		sk->snd_wl1 = s->seq;
+		sk->snd_wl2 = s->th.ack;
+		established(st, sk, now);
+		seg_free(s);
+		return TCP_ACT_ACK_NOW | TCP_ACT_OUTPUT | TCP_ACT_WAKE;
+	}
+	/* simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
+	sk->snd_wnd = s->th.wnd;
+	sk->snd_wl1 = s->seq;
+	tcp_set_state(st, sk, SKIFF_TCP_SYN_RECEIVED);
+	tcp_send_syn(st, sk, now);
+	seg_free(s);
+	return 0;
+}
+
+/* ---- synchronized states (3.10.7.4) ---- */
+
+/* RFC 9293 3.10.7.4 first: the four acceptability cases. */
+static bool seq_acceptable(const struct skiff_tcp_sock *sk, uint32_t seq, uint32_t space, uint32_t wnd)
+{
+	if (space == 0) {
+		if (wnd == 0)
+			return seq == sk->rcv_nxt;
+		return SEQ_LEQ(sk->rcv_nxt, seq) && SEQ_LT(seq, sk->rcv_nxt + wnd);
+	}
+	if (wnd == 0)
+		return false;
+	return (SEQ_LEQ(sk->rcv_nxt, seq) && SEQ_LT(seq, sk->rcv_nxt + wnd)) ||
+	       (SEQ_LEQ(sk->rcv_nxt, seq + space - 1) && SEQ_LT(seq + space - 1, sk->rcv_nxt + wnd));
+}
+
+/* Acknowledged bytes leave the send ring; a FIN acknowledged is reported. */
+static bool ack_advance(struct skiff_tcp_sock *sk, uint32_t ack)
+{
+	uint32_t n = ack - sk->snd_una, data = n;
+	bool fin_acked = false;
+	if (sk->fin_queued && !sk->fin_acked && n > sk->sbuf_len) {
+		data = sk->sbuf_len; /* the extra one is our FIN */
+		fin_acked = true;
+	}
+	if (data) {
+		sk->sbuf_head = (sk->sbuf_head + data) % (sk->sbuf_cap ? sk->sbuf_cap : 1);
+		sk->sbuf_len -= data;
+	}
+	sk->snd_una = ack;
+	if (SEQ_LT(sk->snd_nxt, sk->snd_una))
+		sk->snd_nxt = sk->snd_una;
+	return fin_acked;
+}
+
+/* Enter loss recovery: SACK-based (RFC 6675 5 step 4) when negotiated, else
+ * NewReno (RFC 6582 3.2 step 2). */
+static unsigned enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint32_t flight = sk->snd_max - sk->snd_una;
+	sk->cc.ops->on_congestion(&sk->cc, flight, now);
+	sk->recover = sk->snd_max;
+	sk->in_recovery = true;
+	st->ctr.tcp_fast_retrans++;
+	if (sk->sack_ok) {
+		sk->cc.cwnd = sk->cc.ssthresh; /* RFC 6675 5 step 4.2: no inflation, pipe governs */
+		tcp_sack_recovery_start(st, sk, now);
+		return 0;
+	}
+	tcp_retransmit(st, sk, now);
+	skiff_tcp_cc_inflate(&sk->cc, SKIFF_TCP_DUPTHRESH); /* RFC 5681 3.2 step 3 */
+	return TCP_ACT_OUTPUT;
+}
+
+/* RFC 5681 2 (dup ACK definition) and 3.2, RFC 6582 3.2: fast retransmit and
+ * NewReno fast recovery. */
+static unsigned ack_dup(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct seg *s, uint64_t now)
+{
+	uint32_t flight = sk->snd_max - sk->snd_una;
+	if (s->len || (s->th.flags & (TCP_SYN | TCP_FIN)) || flight == 0 ||
+	    ((uint32_t)s->th.wnd << sk->snd_wscale) != sk->snd_wnd)
+		return 0;
+	if (sk->dupacks < 255)
+		sk->dupacks++;
+	st->ctr.tcp_dupacks_in++;
+	if (sk->in_recovery) {
+		if (!sk->sack_ok)
+			skiff_tcp_cc_inflate(&sk->cc, 1); /* RFC 5681 3.2 step 4: inflate */
+		return TCP_ACT_OUTPUT;
+	}
+	if (sk->dupacks == SKIFF_TCP_DUPTHRESH ||
+	    (sk->sack_ok && skiff_tcp_sack_is_lost(&sk->sack, sk->snd_una, sk->mss))) {
+		/* RFC 6582 3.2 step 2 / 4.1: after a timeout, duplicate ACKs for data
+		 * sent before it ("recover") do not start another recovery */
+		if (SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count)
+			return 0;
+		return enter_recovery(st, sk, now);
+	}
+	return 0;
+}
+
+static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct seg *s, uint64_t now)
+{
+	uint32_t ack = s->th.ack, wnd = (uint32_t)s->th.wnd << sk->snd_wscale;
+	unsigned act = 0;
+
+	if (sk->state == SKIFF_TCP_SYN_RECEIVED) {
+		/* If SND.UNA < SEG.ACK =< SND.NXT: ESTABLISHED; else reset */
+		if (!(SEQ_LT(sk->snd_una, ack) && SEQ_LEQ(ack, sk->snd_nxt))) {
+			skiff_count_drop(st, SKIFF_DROP_TCP_BAD_ACK);
+			return TCP_ACT_RST;
+		}
+		sk->snd_wnd = wnd;
+		sk->max_sndwnd = wnd;
+		sk->snd_wl1 = s->seq;
+		sk->snd_wl2 = ack;
+		if (sk->rtx_count == 0 && sk->due[TCP_T_RTX])
+			tcp_rtt_sample(sk, now - (sk->due[TCP_T_RTX] - sk->rto));
+		sk->snd_una = ack;
+		sk->rtx_count = 0;
+		sk->backoff = 0;
+		tcp_timer_clear(st, sk, TCP_T_RTX);
+		established(st, sk, now);
+		if (sk->parent) {
+			struct skiff_tcp_sock *l = sk->parent;
+			if (l->synq_len)
+				l->synq_len--;
+			sk->qnext = NULL;
+			if (l->aq_tail)
+				l->aq_tail->qnext = sk;
+			else
+				l->aq_head = sk;
+			l->aq_tail = sk;
+			l->aq_len++;
+			tcp_mark_ready(st, l);
+		}
+		act |= TCP_ACT_WAKE;
+	}
+	/* RFC 5961 5.2: an ACK for data never sent, or too old, is answered with an
+	 * ACK and dropped */
+	if (SEQ_GT(ack, sk->snd_max)) {
+		skiff_count_drop(st, SKIFF_DROP_TCP_ACK_TOO_NEW);
+		return TCP_ACT_ACK_NOW | 0x80000000u;
+	}
+	if (SEQ_LT(ack, sk->snd_una - sk->max_sndwnd)) {
+		skiff_count_drop(st, SKIFF_DROP_TCP_ACK_TOO_OLD);
+		return TCP_ACT_ACK_NOW | 0x80000000u;
+	}
+	/* SACK scoreboard (RFC 6675 5: update on every ACK) */
+	if (sk->sack_ok && tcp_synced(sk)) {
+		bool dsack = false;
+		if (SEQ_GT(ack, sk->snd_una))
+			skiff_tcp_sack_advance(&sk->sack, ack);
+		if (s->opt.nsack)
+			skiff_tcp_sack_update(&sk->sack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
+					      (const uint32_t(*)[2])s->opt.sack, s->opt.nsack, &dsack);
+	}
+	if (SEQ_GT(ack, sk->snd_una)) {
+		uint32_t acked = ack - sk->snd_una;
+		bool fin_acked;
+		/* RTT (RFC 7323 4.1 with timestamps; else Karn's timed segment) */
+		if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr)
+			tcp_rtt_sample(sk, (uint64_t)(uint32_t)(tcp_tsval(sk, now) - s->opt.tsecr) * 1000000u);
+		else if (sk->rtt_at && SEQ_GT(ack, sk->rtt_seq)) {
+			tcp_rtt_sample(sk, now - sk->rtt_at);
+			sk->rtt_at = 0;
+		}
+		fin_acked = ack_advance(sk, ack);
+		sk->rtx_count = 0;
+		sk->backoff = 0;
+		sk->first_rtx_at = 0;
+		if (sk->in_recovery) {
+			if (SEQ_GEQ(ack, sk->recover)) {
+				/* full ACK: leave recovery (RFC 6582 3.2 step 3) */
+				sk->in_recovery = false;
+				sk->cc.ops->on_recovery_exit(&sk->cc, sk->snd_max - sk->snd_una, now);
+			} else if (!sk->sack_ok) {
+				/* partial ACK: retransmit the next hole, deflate (RFC 6582 3.2 step 3) */
+				tcp_retransmit(st, sk, now);
+				skiff_tcp_cc_partial_ack(&sk->cc, acked);
+			}
+		} else {
+			sk->cc.ops->on_ack(&sk->cc, acked, sk->snd_max - sk->snd_una, sk->srtt, sk->min_rtt, now);
+			/* RFC 6675 5 (b): SACK information alone can show a loss */
+			if (sk->sack_ok && tcp_synced(sk) && sk->snd_una != sk->snd_max &&
+			    skiff_tcp_sack_is_lost(&sk->sack, sk->snd_una, sk->mss) &&
+			    !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
+				act |= enter_recovery(st, sk, now);
+		}
+		sk->dupacks = 0;
+		tcp_rearm_rtx(st, sk, now);
+		act |= TCP_ACT_OUTPUT | TCP_ACT_WAKE;
+		if (fin_acked) {
+			sk->fin_acked = true;
+			switch (sk->state) {
+			case SKIFF_TCP_FIN_WAIT_1:
+				tcp_set_state(st, sk, SKIFF_TCP_FIN_WAIT_2);
+				if (sk->orphan)
+					tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_FIN_TIMEOUT_NS);
+				break;
+			case SKIFF_TCP_CLOSING:
+				tcp_set_state(st, sk, SKIFF_TCP_TIME_WAIT);
+				tcp_timer_clear(st, sk, TCP_T_RTX);
+				tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_TIMEWAIT_NS);
+				break;
+			case SKIFF_TCP_LAST_ACK:
+				tcp_drop(st, sk, 0);
+				return act | TCP_ACT_FREE;
+			default:
+				break;
+			}
+		}
+	} else if (ack == sk->snd_una) {
+		act |= ack_dup(st, sk, s, now);
+	}
+	/* send window update (3.10.7.4 fifth, ESTABLISHED) */
+	if (SEQ_LT(sk->snd_wl1, s->seq) || (sk->snd_wl1 == s->seq && SEQ_LEQ(sk->snd_wl2, ack))) {
+		if (wnd > sk->snd_wnd)
+			act |= TCP_ACT_OUTPUT;
+		sk->snd_wnd = wnd;
+		sk->snd_wl1 = s->seq;
+		sk->snd_wl2 = ack;
+		if (wnd > sk->max_sndwnd)
+			sk->max_sndwnd = wnd;
+		if (wnd) {
+			tcp_timer_clear(st, sk, TCP_T_PERSIST);
+			if (sk->snd_nxt == sk->snd_una)
+				sk->backoff = 0;
+		}
+	}
+	return act;
+}
+
+/* Seventh: text. In order → receive queue (then whatever the reassembly queue
+ * can now give); beyond rcv_nxt → reassembly queue and an immediate ACK. */
+static unsigned text_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct seg *s, uint64_t now)
+{
+	unsigned act = 0;
+	(void)now;
+	if (!s->len) {
+		seg_free(s);
+		return 0;
+	}
+	if (sk->state != SKIFF_TCP_ESTABLISHED && sk->state != SKIFF_TCP_FIN_WAIT_1 &&
+	    sk->state != SKIFF_TCP_FIN_WAIT_2) {
+		/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent FIN */
+		skiff_drop(st, SKIFF_DROP_TCP_DATA_AFTER_FIN, s->p);
+		s->p = NULL;
+		return 0;
+	}
+	if (sk->orphan || sk->rd_shut) {
+		/* RFC 2525 2.17 / Linux: nobody will read it: reset */
+		if (sk->orphan) {
+			skiff_drop(st, SKIFF_DROP_TCP_DATA_AFTER_CLOSE, s->p);
+			s->p = NULL;
+			tcp_send_ctl(st, sk, sk->snd_nxt, TCP_RST | TCP_ACK, now);
+			st->ctr.tcp_resets_out++;
+			tcp_drop(st, sk, 0);
+			return TCP_ACT_FREE;
+		}
+	}
+	if (s->seq == sk->rcv_nxt) {
+		struct skiff_pkt *q;
+		uint32_t n;
+		if (sk->rq_truesize > 2 * sk->rcvbuf) {
+			/* frames pin far more memory than the window said: refuse, the
+			 * peer retransmits after the reader drains */
+			skiff_drop(st, SKIFF_DROP_TCP_RCVBUF_FULL, s->p);
+			s->p = NULL;
+			return TCP_ACT_ACK_NOW;
+		}
+		tcp_rq_append(st, sk, s->p, s->len);
+		sk->rcv_nxt += s->len;
+		s->p = NULL;
+		sk->delack_segs += s->len >= sk->mss ? 1 : 0;
+		/* the reassembly queue may continue from here */
+		q = skiff_tcp_ooo_pop(&sk->ooo, &sk->rcv_nxt);
+		if (q) {
+			act |= TCP_ACT_ACK_NOW; /* a hole filled: tell the sender at once */
+			while (q) {
+				struct skiff_pkt *nx = q->next;
+				n = skiff_pkt_chain_len(q);
+				tcp_rq_append(st, sk, q, n);
+				q = nx;
+			}
+		}
+		act |= TCP_ACT_WAKE | TCP_ACT_ACK_DELAY;
+		st->ctr.tcp_bytes_in += s->len;
+		return act;
+	}
+	/* out of order (RFC 9293 3.10.7.4 seventh: queue for later; RFC 5681 4.2:
+	 * an immediate duplicate ACK, with SACK blocks) */
+	{
+		int rc = skiff_tcp_ooo_insert(&sk->ooo, s->seq, s->p, sk->rcv_nxt, tcp_rcv_window(sk) + s->len,
+					      sk->rcvbuf);
+		s->p = NULL;
+		if (rc < 0)
+			skiff_count_drop(st, SKIFF_DROP_TCP_OOO_FULL);
+		st->ctr.tcp_ooo++;
+		sk->quickacks = sk->quickacks < 4 ? 4 : sk->quickacks;
+	}
+	return TCP_ACT_ACK_NOW;
+}
+
+static unsigned fin_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	sk->rcv_nxt += 1;
+	sk->fin_rcvd = true;
+	switch (sk->state) {
+	case SKIFF_TCP_SYN_RECEIVED:
+	case SKIFF_TCP_ESTABLISHED:
+		tcp_set_state(st, sk, SKIFF_TCP_CLOSE_WAIT);
+		break;
+	case SKIFF_TCP_FIN_WAIT_1:
+		if (sk->fin_acked) {
+			tcp_set_state(st, sk, SKIFF_TCP_TIME_WAIT);
+			tcp_timer_clear(st, sk, TCP_T_RTX);
+			tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_TIMEWAIT_NS);
+		} else {
+			tcp_set_state(st, sk, SKIFF_TCP_CLOSING);
+		}
+		break;
+	case SKIFF_TCP_FIN_WAIT_2:
+		tcp_set_state(st, sk, SKIFF_TCP_TIME_WAIT);
+		tcp_timer_clear(st, sk, TCP_T_KEEP);
+		tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_TIMEWAIT_NS);
+		break;
+	case SKIFF_TCP_TIME_WAIT:
+		tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_TIMEWAIT_NS);
+		break;
+	default:
+		break;
+	}
+	return TCP_ACT_ACK_NOW | TCP_ACT_WAKE;
+}
+
+/* RFC 5961 7: challenge ACKs are rate limited per stack. */
+static unsigned challenge_ack(struct skiff_stack *st, uint64_t now)
+{
+	if (!skiff_tokens_take(&st->tcp_challenge_tb, now)) {
+		skiff_count_drop(st, SKIFF_DROP_TCP_CHALLENGE_LIMITED);
+		return 0;
+	}
+	st->ctr.tcp_challenge_acks++;
+	return TCP_ACT_ACK_NOW;
+}
+
+static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct seg *s, uint64_t now)
+{
+	uint8_t f = s->th.flags;
+	uint32_t wnd = tcp_rcv_window(sk), space;
+	unsigned act = 0;
+
+	/* the window we check against is what we advertised, if larger */
+	if (SEQ_GT(sk->rcv_adv, sk->rcv_nxt) && sk->rcv_adv - sk->rcv_nxt > wnd)
+		wnd = sk->rcv_adv - sk->rcv_nxt;
+	if (sk->state == SKIFF_TCP_SYN_RECEIVED && wnd == 0)
+		wnd = 1;
+	/* TIME-WAIT: a new SYN beyond the old connection reopens (RFC 9293 3.10.7.4
+	 * fourth, RFC 6191) — handled by the caller before us */
+
+	/* RFC 7323 5.3 PAWS: R1) a segment with an older timestamp is a duplicate */
+	if (sk->ts_ok && s->opt.ts_ok && !(f & TCP_RST) && (int32_t)(s->opt.tsval - sk->ts_recent) < 0 &&
+	    now - sk->ts_recent_age < 24ull * 86400 * 1000000000ull) {
+		skiff_drop(st, SKIFF_DROP_TCP_PAWS, s->p);
+		s->p = NULL;
+		return TCP_ACT_ACK_NOW;
+	}
+
+	/* first: sequence number */
+	space = seg_space(s);
+	if (!seq_acceptable(sk, s->seq, space, wnd)) {
+		skiff_drop(st, SKIFF_DROP_TCP_OUT_OF_WINDOW, s->p);
+		s->p = NULL;
+		if (f & TCP_RST)
+			return 0;
+		return TCP_ACT_ACK_NOW;
+	}
+	/* trim to the window: bytes before RCV.NXT (and the SYN), bytes beyond */
+	if (SEQ_LT(s->seq, sk->rcv_nxt)) {
+		uint32_t d = sk->rcv_nxt - s->seq;
+		if (f & TCP_SYN) {
+			d--;
+			s->th.flags &= (uint8_t)~TCP_SYN;
+			f = s->th.flags;
+			s->seq++;
+		}
+		if (d > s->len)
+			d = s->len;
+		seg_pull(s, d);
+		s->seq += d;
+		act |= TCP_ACT_ACK_NOW; /* old data: acknowledge what we have */
+	}
+	if (SEQ_GT(s->seq + s->len, sk->rcv_nxt + wnd)) {
+		uint32_t keep = SEQ_GT(sk->rcv_nxt + wnd, s->seq) ? sk->rcv_nxt + wnd - s->seq : 0;
+		seg_trim(s, keep);
+		s->th.flags &= (uint8_t)~TCP_FIN;
+		f = s->th.flags;
+		act |= TCP_ACT_ACK_NOW;
+	}
+
+	/* second: RST (RFC 5961 3.2) */
+	if (f & TCP_RST) {
+		seg_free(s);
+		if (s->seq != sk->rcv_nxt)
+			return challenge_ack(st, now);
+		st->ctr.tcp_resets_in++;
+		switch (sk->state) {
+		case SKIFF_TCP_SYN_RECEIVED:
+			if (sk->parent) {
+				/* passive open: back to LISTEN, i.e. this child goes */
+				tcp_drop(st, sk, 0);
+				if (sk->in_use)
+					tcp_free(st, sk);
+				return TCP_ACT_FREE;
+			}
+			tcp_drop(st, sk, ECONNREFUSED);
+			return TCP_ACT_WAKE;
+		case SKIFF_TCP_ESTABLISHED:
+		case SKIFF_TCP_FIN_WAIT_1:
+		case SKIFF_TCP_FIN_WAIT_2:
+		case SKIFF_TCP_CLOSE_WAIT:
+			tcp_drop(st, sk, ECONNRESET);
+			return TCP_ACT_WAKE;
+		default: /* CLOSING, LAST-ACK, TIME-WAIT */
+			tcp_drop(st, sk, 0);
+			if (sk->in_use && (sk->orphan || sk->state == SKIFF_TCP_CLOSED) && !sk->user)
+				tcp_free(st, sk);
+			return TCP_ACT_FREE | TCP_ACT_WAKE;
+		}
+	}
+
+	/* fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK */
+	if (f & TCP_SYN) {
+		skiff_drop(st, SKIFF_DROP_TCP_SYN_IN_WINDOW, s->p);
+		s->p = NULL;
+		if (sk->state == SKIFF_TCP_SYN_RECEIVED && sk->parent)
+			return 0; /* a retransmitted SYN: the SYN-ACK timer answers it */
+		return challenge_ack(st, now);
+	}
+
+	/* fifth: ACK */
+	if (!(f & TCP_ACK)) {
+		skiff_drop(st, SKIFF_DROP_TCP_NO_ACK, s->p);
+		s->p = NULL;
+		return act;
+	}
+	{
+		unsigned a = ack_input(st, sk, s, now);
+		if (a & 0x80000000u) {
+			seg_free(s);
+			return (a & ~0x80000000u) | act;
+		}
+		act |= a;
+		if (a & TCP_ACT_RST) {
+			seg_free(s);
+			return a;
+		}
+		if (a & TCP_ACT_FREE) {
+			seg_free(s);
+			return a;
+		}
+	}
+	/* timestamps: RFC 7323 4.3 — remember TSval of the segment that covers
+	 * the last ACK we sent */
+	if (sk->ts_ok && s->opt.ts_ok && SEQ_LEQ(s->seq, sk->last_ack_sent) &&
+	    SEQ_LEQ(sk->last_ack_sent, s->seq + s->len + ((f & TCP_FIN) ? 1u : 0u))) {
+		sk->ts_recent = s->opt.tsval;
+		sk->ts_recent_age = now;
+	}
+	if (sk->state == SKIFF_TCP_TIME_WAIT) {
+		/* only a retransmitted FIN matters: ACK it, restart 2MSL */
+		seg_free(s);
+		if (f & TCP_FIN) {
+			tcp_timer_set(st, sk, TCP_T_2MSL, now + TCP_TIMEWAIT_NS);
+			return TCP_ACT_ACK_NOW;
+		}
+		return 0;
+	}
+	sk->last_rcv = now;
+	sk->keep_probes = 0;
+	if (sk->keepalive && tcp_synced(sk))
+		tcp_timer_set(st, sk, TCP_T_KEEP, now + sk->keep_idle_ns);
+
+	/* seventh: text */
+	{
+		uint32_t seq = s->seq, len = s->len;
+		act |= text_input(st, sk, s, now);
+		if (act & TCP_ACT_FREE)
+			return act;
+		/* eighth: FIN, once everything before it is in */
+		if ((f & TCP_FIN) && seq + len == sk->rcv_nxt && !sk->fin_rcvd)
+			act |= fin_input(st, sk, now);
+	}
+	return act;
+}
+
+/* ---- entry ---- */
+
+static uint32_t chain_csum(const struct skiff_pkt *p, uint32_t sum)
+{
+	size_t off = 0;
+	for (; p; p = p->chain) {
+		sum = csum_partial_at(skiff_pkt_data(p), p->len, sum, off);
+		off += p->len;
+	}
+	return sum;
+}
+
+void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip4_repr *ip,
+		uint64_t now)
+{
+	struct skiff_tcp_sock *sk;
+	struct seg s;
+	uint32_t l4len = skiff_pkt_chain_len(p);
+	unsigned act;
+	uint32_t gen;
+
+	st->ctr.tcp_in++;
+	if (l4len < TCP_HDR_LEN || p->len < TCP_HDR_LEN) {
+		skiff_drop(st, SKIFF_DROP_TCP_SHORT, p);
+		return;
+	}
+	if (tcp_parse(skiff_pkt_data(p), p->len, &s.th)) {
+		skiff_drop(st, SKIFF_DROP_TCP_BAD_OFF, p);
+		return;
+	}
+	if (!(p->flags & SKIFF_PKT_RX_L4_CSUM_GOOD) &&
+	    csum_fold(chain_csum(p, csum_pseudo4(ip->src, ip->dst, IPPROTO_TCP_, l4len))) != 0) {
+		skiff_drop(st, SKIFF_DROP_TCP_BAD_CSUM, p);
+		return;
+	}
+	/* RFC 1122 4.2.3.10: no segments to broadcast or multicast addresses */
+	if ((p->flags & (SKIFF_PKT_BCAST | SKIFF_PKT_MCAST)) || ip4_is_multicast(ip->dst) ||
+	    skiff_stack_is_bcast4(st, ip->dst)) {
+		skiff_drop(st, SKIFF_DROP_TCP_BCAST, p);
+		return;
+	}
+	tcp_parse_opts(skiff_pkt_data(p), s.th.doff, (s.th.flags & TCP_SYN) != 0, &s.opt);
+	if (s.opt.malformed)
+		st->ctr.tcp_bad_opts++;
+	skiff_pkt_pull(p, s.th.doff);
+	s.p = p;
+	s.seq = s.th.seq;
+	s.len = l4len - s.th.doff;
+	s.ip = ip;
+	s.ifc = ifc;
+
+	sk = tcp_lookup_established(st, ip->dst, s.th.dport, ip->src, s.th.sport);
+	if (sk && sk->state == SKIFF_TCP_TIME_WAIT && (s.th.flags & TCP_SYN) && !(s.th.flags & (TCP_ACK | TCP_RST)) &&
+	    SEQ_GT(s.seq, sk->rcv_nxt)) {
+		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation: end TIME-WAIT early */
+		tcp_drop(st, sk, 0);
+		if (sk->in_use)
+			tcp_free(st, sk);
+		sk = NULL;
+	}
+	if (!sk)
+		sk = tcp_lookup_listener(st, ip->dst, s.th.dport, ifc->index);
+	if (!sk) {
+		/* RFC 9293 3.10.7.1: CLOSED — reset (never in answer to a reset) */
+		skiff_count_drop(st, SKIFF_DROP_TCP_NO_SOCKET);
+		tcp_send_reset(st, ifc, ip, &s.th, seg_space(&s), now);
+		seg_free(&s);
+		return;
+	}
+	gen = sk->gen;
+	switch (sk->state) {
+	case SKIFF_TCP_LISTEN:
+		act = listen_input(st, sk, &s, now);
+		break;
+	case SKIFF_TCP_SYN_SENT:
+		act = synsent_input(st, sk, &s, now);
+		break;
+	default:
+		act = synced_input(st, sk, &s, now);
+		break;
+	}
+	if (act & TCP_ACT_RST)
+		tcp_send_reset(st, ifc, ip, &s.th, seg_space(&s), now);
+	seg_free(&s);
+	if (!sk->in_use || sk->gen != gen)
+		return; /* freed */
+	if (act & TCP_ACT_FREE)
+		return;
+	if (act & TCP_ACT_OUTPUT)
+		tcp_output(st, sk, now);
+	if (tcp_synced(sk) || sk->state == SKIFF_TCP_SYN_RECEIVED) {
+		if (act & TCP_ACT_ACK_NOW) {
+			if (sk->last_ack_sent != sk->rcv_nxt || !(act & TCP_ACT_OUTPUT) || sk->due[TCP_T_DELACK] ||
+			    skiff_tcp_ooo_bytes(&sk->ooo))
+				tcp_send_ack(st, sk, now);
+		} else if ((act & TCP_ACT_ACK_DELAY) && sk->last_ack_sent != sk->rcv_nxt) {
+			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full
+			 * segment; quick ACKs while the connection starts */
+			if (sk->quickacks || sk->delack_segs >= 2 || sk->quickack_mode) {
+				if (sk->quickacks)
+					sk->quickacks--;
+				tcp_send_ack(st, sk, now);
+			} else if (!sk->due[TCP_T_DELACK]) {
+				tcp_timer_set(st, sk, TCP_T_DELACK, now + TCP_DELACK_NS);
+			}
+		}
+	}
+	if (act & TCP_ACT_WAKE)
+		tcp_mark_ready(st, sk);
+}
+
+/* ICMP errors (RFC 1122 4.2.3.9, RFC 5927): hard errors abort a connection
+ * still opening; for an established one they are only reported (soft). */
+void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
+	      int err, bool fatal)
+{
+	struct skiff_tcp_sock *sk;
+	uint32_t seq;
+	(void)ifindex;
+	if (ql4_len < 8) {
+		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_BAD_QUOTE);
+		return;
+	}
+	sk = tcp_lookup_established(st, qip->src, ld16(ql4), qip->dst, ld16(ql4 + 2));
+	if (!sk) {
+		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
+		return;
+	}
+	seq = ld32(ql4 + 4);
+	/* RFC 5927 4.1: the quoted sequence number must be in flight */
+	if (SEQ_LT(seq, sk->snd_una) || SEQ_GT(seq, sk->snd_max)) {
+		skiff_count_drop(st, SKIFF_DROP_TCP_ICMP_OUT_OF_WINDOW);
+		return;
+	}
+	if (sk->state == SKIFF_TCP_SYN_SENT && fatal) {
+		tcp_drop(st, sk, err);
+		return;
+	}
+	/* soft error: reported by SO_ERROR only if the connection then fails (Linux
+	 * sk_err_soft); nothing else to do */
+}

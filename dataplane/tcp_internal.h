@@ -1,0 +1,104 @@
+/* tcp_internal.h — what tcp.c, tcp_input.c, tcp_output.c and tcp_timer.c share.
+ *
+ * Constants are Linux's where RFC 9293 leaves a choice (a peer sees skiff behave
+ * as a Linux host would): RTO 200 ms .. 120 s, initial RTO 1 s (RFC 6298 2.1),
+ * delayed ACK 40 ms, TIME-WAIT 60 s, 6 SYN and 15 data retransmissions.
+ */
+#ifndef SKIFF_TCP_INTERNAL_H
+#define SKIFF_TCP_INTERNAL_H
+
+#include "tcp.h"
+
+#include "stack.h"
+
+#define TCP_BHASH_SIZE 1024u              /* local-port hash buckets */
+#define TCP_RTO_MIN_NS 200000000ull       /* Linux TCP_RTO_MIN (RFC 6298 2.4 says 1 s; see tcp.h) */
+#define TCP_RTO_MAX_NS 120000000000ull    /* Linux TCP_RTO_MAX (RFC 6298 2.5: at least 60 s) */
+#define TCP_RTO_INIT_NS 1000000000ull     /* RFC 6298 2.1 */
+#define TCP_DELACK_NS 40000000ull         /* Linux TCP_DELACK_MIN; RFC 9293 3.8.6.3: < 0.5 s */
+#define TCP_TIMEWAIT_NS 60000000000ull    /* Linux TCP_TIMEWAIT_LEN (2 MSL) */
+#define TCP_FIN_TIMEOUT_NS 60000000000ull /* orphaned FIN-WAIT-2 (Linux tcp_fin_timeout) */
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_DATA_RETRIES 15               /* Linux tcp_retries2 */
+#define TCP_PERSIST_MIN_NS 200000000ull
+#define TCP_KEEPIDLE_NS 7200000000000ull  /* RFC 1122 4.2.3.6: at least two hours */
+#define TCP_KEEPINTVL_NS 75000000000ull
+#define TCP_KEEPCNT 9
+#define TCP_DEFAULT_MSS 536               /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_MIN_MSS 88                    /* Linux TCP_MIN_SND_MSS: a zero/tiny MSS cannot starve us */
+#define TCP_QUICKACKS 16
+#define TCP_MAX_WINDOW 65535u
+
+struct skiff_tcp_table {
+	struct skiff_tcp_sock *socks;
+	unsigned cap;
+	struct skiff_tcp_sock *free_head;
+	struct skiff_tcp_sock *bhash[TCP_BHASH_SIZE];
+	struct skiff_tcp_sock **ehash;
+	unsigned emask;
+	uint64_t key[2];                  /* ISN, cookies, port offsets (SipHash) */
+	struct skiff_tcp_sock *ready_head;
+	unsigned live;
+};
+
+/* Actions a step of SEGMENT ARRIVES asks for; the caller carries them out. */
+enum tcp_action {
+	TCP_ACT_ACK_NOW = 1u << 0,   /* send an ACK right away */
+	TCP_ACT_ACK_DELAY = 1u << 1, /* an ACK is owed; may be delayed */
+	TCP_ACT_OUTPUT = 1u << 2,    /* windows moved: send what we can */
+	TCP_ACT_WAKE = 1u << 3,      /* readiness changed */
+	TCP_ACT_FREE = 1u << 4,      /* the TCB is finished: release it */
+	TCP_ACT_RST = 1u << 5,       /* answer the segment with a reset (no TCB needed) */
+};
+
+static inline struct skiff_tcp_table *tcp_tab(struct skiff_stack *st) { return st->tcp; }
+static inline bool tcp_synced(const struct skiff_tcp_sock *sk) { return sk->state >= SKIFF_TCP_ESTABLISHED; }
+
+/* tcp.c */
+void tcp_set_state(struct skiff_stack *st, struct skiff_tcp_sock *sk, enum skiff_tcp_state s);
+void tcp_mark_ready(struct skiff_stack *st, struct skiff_tcp_sock *sk);
+void tcp_ehash_add(struct skiff_stack *st, struct skiff_tcp_sock *sk);
+struct skiff_tcp_sock *tcp_lookup_established(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+					      uint16_t rport);
+struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t laddr, uint16_t lport, int ifindex);
+/* A new TCB for a SYN a listener accepted (bound to the listener's port, SYN-RECEIVED). */
+struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk);
+/* Release the TCB (timers, queues, hashes) back to the table. */
+void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk);
+/* Connection torn down (RST, timeout, abort): error for the user, then CLOSED
+ * (freed now when the user already closed it). */
+void tcp_drop(struct skiff_stack *st, struct skiff_tcp_sock *sk, int err);
+uint32_t tcp_isn(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint64_t now);
+/* Send MSS for an interface MTU and the peer's MSS option. */
+uint32_t tcp_mss_for(struct skiff_stack *st, const struct skiff_tcp_sock *sk, int ifindex);
+void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk);
+/* The in-order receive queue got data / a FIN: reader wakes. */
+void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct skiff_pkt *p, uint32_t len);
+uint32_t tcp_rcv_window(const struct skiff_tcp_sock *sk);
+
+/* tcp_output.c */
+/* Send what the send and congestion windows allow (Nagle, cork); ACKs ride along. */
+void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+void tcp_send_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+/* A bare segment from a TCB (RST, keepalive probe, window probe). */
+void tcp_send_ctl(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint64_t now);
+/* RFC 9293 3.10.7.1: reset for a segment that has no connection. */
+void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
+		    const struct tcp_repr *th, uint32_t seglen, uint64_t now);
+/* Retransmit from snd_una (one segment) — RTO, fast retransmit. */
+void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+/* RFC 6675 5 step 4: enter SACK-based loss recovery (cc already told). */
+void tcp_sack_recovery_start(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+uint32_t tcp_tsval(const struct skiff_tcp_sock *sk, uint64_t now);
+
+/* tcp_timer.c */
+void tcp_timer_set(struct skiff_stack *st, struct skiff_tcp_sock *sk, int which, uint64_t at);
+void tcp_timer_clear(struct skiff_stack *st, struct skiff_tcp_sock *sk, int which);
+void tcp_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now);
+/* RFC 6298 2.2-2.3: an RTT sample. */
+void tcp_rtt_sample(struct skiff_tcp_sock *sk, uint64_t rtt);
+void tcp_rearm_rtx(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+
+#endif

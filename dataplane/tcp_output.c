@@ -1,0 +1,382 @@
+/* tcp_output.c — building and sending segments (RFC 9293 3.8, 3.10.4).
+ *
+ * tcp_output: usable = min(snd_wnd, cwnd) from snd_una; cut the unsent part of
+ * the send ring into MSS-sized segments (Nagle, RFC 9293 3.7.4, holds a short
+ * segment while data is unacknowledged; TCP_CORK holds short ones; the FIN rides
+ * on the segment that carries the last byte, or goes alone) → per segment: frame
+ * from the interface pool, TCP header + options (timestamps, SACK blocks) +
+ * payload copied from the ring, checksum (offload when the device has it) →
+ * ip4_output (DF set: path MTU discovery as Linux) → the retransmission timer is
+ * armed for the first byte in flight; a zero window with data waiting arms the
+ * persist timer instead. Every segment carries the current ACK and window, so
+ * a pending delayed ACK is cleared.
+ * Resets for segments without a connection follow RFC 9293 3.10.7.1.
+ */
+#include <string.h>
+
+#include "csum.h"
+#include "ip4.h"
+#include "route.h"
+#include "tcp_internal.h"
+#include "tcp_seq.h"
+
+uint32_t tcp_tsval(const struct skiff_tcp_sock *sk, uint64_t now)
+{
+	/* 1 ms ticks (RFC 7323 5.4: between 1 ms and 1 s), randomised start */
+	return (uint32_t)(now / 1000000u) + sk->ts_offset;
+}
+
+/* Copy len bytes of the send ring starting at byte offset `off` from snd_una. */
+static void sbuf_copy(const struct skiff_tcp_sock *sk, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	uint32_t pos = (sk->sbuf_head + off) % sk->sbuf_cap;
+	uint32_t k = sk->sbuf_cap - pos;
+	if (k > len)
+		k = len;
+	memcpy(dst, sk->sbuf + pos, k);
+	if (len > k)
+		memcpy(dst + k, sk->sbuf, len - k);
+}
+
+/* The window to put in a segment, scaled (RFC 7323 2.3); never shrinks the right
+ * edge we already advertised (RFC 9293 3.8.6.2.2: SHOULD NOT shrink). */
+static uint16_t window_field(struct skiff_tcp_sock *sk, bool syn)
+{
+	uint32_t w = tcp_rcv_window(sk);
+	if (!syn && SEQ_GT(sk->rcv_adv, sk->rcv_nxt + w))
+		w = sk->rcv_adv - sk->rcv_nxt;
+	if (syn) {
+		/* RFC 7323 2.2: the window in a SYN is never scaled */
+		return (uint16_t)(w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w);
+	}
+	w >>= sk->rcv_wscale;
+	if (w > TCP_MAX_WINDOW)
+		w = TCP_MAX_WINDOW;
+	if (SEQ_GT(sk->rcv_nxt + (w << sk->rcv_wscale), sk->rcv_adv))
+		sk->rcv_adv = sk->rcv_nxt + (w << sk->rcv_wscale);
+	return (uint16_t)w;
+}
+
+/* Build and send one segment: seq, flags, `len` bytes of the ring from `off`. */
+static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint32_t off,
+			uint32_t len, uint64_t now)
+{
+	struct skiff_route_res4 rt;
+	struct skiff_iface *ifc;
+	struct skiff_pkt *p;
+	struct tcp_opts_out o;
+	struct tcp_repr th;
+	struct skiff_ip4_tx tx;
+	unsigned olen;
+	uint8_t *h;
+	bool syn = flags & TCP_SYN;
+	int rc;
+
+	rc = skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &rt);
+	if (rc) {
+		skiff_count_drop(st, SKIFF_DROP_IP4_NO_ROUTE);
+		return rc;
+	}
+	ifc = skiff_stack_iface(st, rt.ifindex);
+	p = ifc ? skiff_iface_alloc(ifc) : NULL;
+	if (!p) {
+		skiff_count_drop(st, SKIFF_DROP_IP4_NO_BUF);
+		return -ENOBUFS;
+	}
+	memset(&o, 0, sizeof(o));
+	if (syn) {
+		o.mss = true;
+		o.mss_val = (uint16_t)(ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+		if (sk->user_mss && sk->user_mss < o.mss_val)
+			o.mss_val = (uint16_t)sk->user_mss;
+		/* on a SYN-ACK only what the peer offered (RFC 7323 2.2, RFC 2018 2) */
+		bool active = sk->state == SKIFF_TCP_SYN_SENT;
+		o.ws = active || sk->ws_ok;
+		o.ws_val = sk->rcv_wscale;
+		o.sack_perm = active || sk->sack_ok;
+		o.ts = active || sk->ts_ok;
+	} else {
+		o.ts = sk->ts_ok;
+		if (sk->sack_ok && skiff_tcp_ooo_bytes(&sk->ooo))
+			o.nsack = (uint8_t)skiff_tcp_ooo_sack_blocks(&sk->ooo, o.sack, sk->ts_ok ? 3 : 4);
+	}
+	if (o.ts) {
+		o.tsval = tcp_tsval(sk, now);
+		o.tsecr = sk->ts_recent;
+	}
+	olen = tcp_opts_len(&o);
+	h = skiff_pkt_put(p, TCP_HDR_LEN + olen + len);
+	if (!h) {
+		skiff_pkt_free(p);
+		return -EMSGSIZE;
+	}
+	th.sport = sk->lport;
+	th.dport = sk->rport;
+	th.seq = seq;
+	th.ack = (flags & TCP_ACK) ? sk->rcv_nxt : 0;
+	th.doff = (uint8_t)(TCP_HDR_LEN + olen);
+	th.flags = flags;
+	th.wnd = (flags & TCP_RST) ? 0 : window_field(sk, syn);
+	th.csum = 0;
+	th.urp = 0;
+	tcp_emit(h, &th);
+	tcp_emit_opts(h + TCP_HDR_LEN, &o);
+	if (len)
+		sbuf_copy(sk, off, h + TCP_HDR_LEN + olen, len);
+	{
+		uint32_t l4 = TCP_HDR_LEN + olen + len;
+		uint32_t sum = csum_pseudo4(sk->laddr.v4, sk->raddr.v4, IPPROTO_TCP_, l4);
+		if (ifc->caps & SKIFF_IFCAP_TX_L4_CSUM) {
+			p->flags |= SKIFF_PKT_TX_L4_CSUM;
+		} else {
+			st16(h + 16, csum_fold(csum_partial(h, l4, sum)));
+		}
+	}
+	tx.src = sk->laddr.v4;
+	tx.dst = sk->raddr.v4;
+	tx.proto = IPPROTO_TCP_;
+	tx.ttl = sk->ttl;
+	tx.tos = sk->tos;
+	tx.df = true;
+	if (flags & TCP_ACK) {
+		sk->last_ack_sent = sk->rcv_nxt;
+		sk->delack_segs = 0;
+		sk->due[TCP_T_DELACK] = 0; /* the timer function re-derives its slot */
+	}
+	sk->last_snd = now;
+	st->ctr.tcp_out++;
+	return skiff_ip4_output(st, &rt, &tx, p, now);
+}
+
+void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint8_t flags = TCP_SYN;
+	if (sk->state == SKIFF_TCP_SYN_RECEIVED)
+		flags |= TCP_ACK;
+	else {
+		/* our window scale: enough for the receive buffer (RFC 7323 2.3) */
+		uint32_t space = sk->rcvbuf;
+		sk->rcv_wscale = 0;
+		while (sk->rcv_wscale < TCP_MAX_WSCALE && (space >> sk->rcv_wscale) > TCP_MAX_WINDOW)
+			sk->rcv_wscale++;
+	}
+	send_segment(st, sk, sk->iss, flags, 0, 0, now);
+	sk->snd_nxt = sk->iss + 1;
+	if (SEQ_GT(sk->snd_nxt, sk->snd_max))
+		sk->snd_max = sk->snd_nxt;
+	if (!sk->due[TCP_T_RTX])
+		tcp_timer_set(st, sk, TCP_T_RTX, now + sk->rto);
+}
+
+void tcp_send_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	send_segment(st, sk, sk->snd_nxt, TCP_ACK, 0, 0, now);
+	tcp_timer_clear(st, sk, TCP_T_DELACK);
+}
+
+void tcp_send_ctl(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint64_t now)
+{
+	send_segment(st, sk, seq, flags, 0, 0, now);
+}
+
+/* Sequence number just past the data queued in the ring. */
+static inline uint32_t data_end(const struct skiff_tcp_sock *sk) { return sk->snd_una + sk->sbuf_len; }
+
+/* Send one segment starting at `seq` (snd_una <= seq < snd_max): data from the
+ * ring and the FIN if it falls inside. Returns the sequence space it covered. */
+static uint32_t send_from(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint32_t limit,
+			  uint64_t now)
+{
+	uint32_t off = seq - sk->snd_una, avail = sk->sbuf_len > off ? sk->sbuf_len - off : 0;
+	uint32_t len = avail < sk->mss ? avail : sk->mss;
+	uint8_t flags = TCP_ACK;
+	if (len > limit)
+		len = limit;
+	if (sk->fin_queued && !sk->fin_acked && seq + len == data_end(sk))
+		flags |= TCP_FIN; /* the FIN rides on the last byte (it needs no window) */
+	if (len && seq + len == data_end(sk))
+		flags |= TCP_PSH;
+	if (len == 0 && !(flags & TCP_FIN))
+		return 0;
+	if (send_segment(st, sk, seq, flags, off, len, now) < 0 && len == 0)
+		return 0;
+	return len + ((flags & TCP_FIN) ? 1u : 0u);
+}
+
+/* RFC 6675 5 (C): during SACK recovery, send what NextSeg() picks while
+ * cwnd - pipe >= SMSS: lost holes first, then new data, then other holes, then
+ * one rescue retransmission. */
+static void sack_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint32_t pipe = skiff_tcp_sack_pipe(&sk->sack, sk->snd_una, sk->snd_max, sk->mss);
+	for (unsigned guard = 0; guard < 1024 && sk->cc.cwnd >= pipe + sk->mss; guard++) {
+		uint32_t sent = sk->snd_max - sk->snd_una, right = sk->snd_una + sk->snd_wnd, seq, len, n;
+		uint32_t new_avail = sk->sbuf_len > sent ? sk->sbuf_len - sent : 0;
+		int rule;
+		if (SEQ_LT(right, sk->snd_max))
+			new_avail = 0;
+		else if (new_avail > right - sk->snd_max)
+			new_avail = right - sk->snd_max;
+		rule = skiff_tcp_sack_next_seg(&sk->sack, sk->snd_una, sk->snd_max, sk->recover, sk->mss, new_avail,
+					       &seq, &len);
+		if (rule < 0)
+			break;
+		if (rule == SKIFF_TCP_SACK_NEW_DATA) {
+			n = send_from(st, sk, sk->snd_max, len, now);
+			if (!n)
+				break;
+			sk->snd_max += n;
+			sk->snd_nxt = sk->snd_max;
+		} else {
+			n = send_from(st, sk, seq, len, now);
+			if (!n)
+				break;
+			st->ctr.tcp_retrans++;
+		}
+		pipe += n;
+	}
+	if (sk->snd_una != sk->snd_max && !sk->due[TCP_T_RTX])
+		tcp_timer_set(st, sk, TCP_T_RTX, now + sk->rto);
+}
+
+void tcp_sack_recovery_start(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint32_t seq, len;
+	sk->snd_nxt = sk->snd_max;
+	if (skiff_tcp_sack_enter_recovery(&sk->sack, sk->snd_una, sk->snd_max, sk->mss, &seq, &len) == 0 &&
+	    send_from(st, sk, seq, len, now))
+		st->ctr.tcp_retrans++;
+	sack_output(st, sk, now);
+}
+
+void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint32_t n;
+	if (sk->state == SKIFF_TCP_SYN_SENT || sk->state == SKIFF_TCP_SYN_RECEIVED) {
+		send_segment(st, sk, sk->iss, sk->state == SKIFF_TCP_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0, 0, now);
+		st->ctr.tcp_retrans++;
+		return;
+	}
+	n = send_from(st, sk, sk->snd_una, sk->mss, now);
+	if (n) {
+		st->ctr.tcp_retrans++;
+		if (SEQ_LT(sk->snd_nxt, sk->snd_una + n))
+			sk->snd_nxt = sk->snd_una + n;
+	}
+	sk->rtt_at = 0; /* Karn: no sample from retransmitted data */
+}
+
+void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	bool sent = false;
+
+	if (!tcp_synced(sk) || sk->state == SKIFF_TCP_TIME_WAIT)
+		return;
+	if (!sk->sbuf && !sk->fin_queued)
+		return;
+	if (sk->in_recovery && sk->sack_ok) {
+		sack_output(st, sk, now);
+		return;
+	}
+	/* RFC 5681 4.1 / RFC 7661: after an idle period longer than an RTO the
+	 * window restarts (the cc module applies the restart window) */
+	if (sk->snd_una == sk->snd_max && sk->last_snd && now - sk->last_snd > sk->rto)
+		sk->cc.ops->on_idle_restart(&sk->cc, now - sk->last_snd, sk->rto, now);
+	for (unsigned guard = 0; guard < 4096; guard++) {
+		uint32_t wnd = sk->snd_wnd < sk->cc.cwnd ? sk->snd_wnd : sk->cc.cwnd;
+		uint32_t right = sk->snd_una + wnd, off = sk->snd_nxt - sk->snd_una;
+		uint32_t unsent = sk->sbuf_len > off ? sk->sbuf_len - off : 0;
+		uint32_t limit = SEQ_GT(right, sk->snd_nxt) ? right - sk->snd_nxt : 0;
+		uint32_t len = unsent < sk->mss ? unsent : sk->mss, n;
+		bool fin_due = sk->fin_queued && !sk->fin_acked && sk->snd_nxt == data_end(sk);
+
+		if (SEQ_GT(sk->snd_nxt, data_end(sk)))
+			break; /* FIN already sent and nothing after it */
+		if (len > limit)
+			len = limit;
+		if (unsent == 0 && !fin_due)
+			break;
+		if (len == 0 && !fin_due)
+			break; /* window closed */
+		if (len && len < sk->mss && len == unsent && !sk->fin_queued) {
+			/* Nagle: hold a short segment while anything is unacknowledged */
+			if (!sk->nodelay && sk->snd_nxt != sk->snd_una)
+				break;
+			if (sk->cork)
+				break;
+		}
+		if (len && len < unsent && len < sk->mss && len < sk->max_sndwnd / 2 && sk->snd_nxt != sk->snd_una)
+			break; /* sender SWS avoidance (RFC 9293 3.8.6.2.1) */
+		if (sk->rtt_at == 0 && !sk->ts_ok && len && sk->snd_nxt == sk->snd_max) {
+			sk->rtt_seq = sk->snd_nxt;
+			sk->rtt_at = now;
+		}
+		n = send_from(st, sk, sk->snd_nxt, len ? len : limit + 1, now);
+		if (!n)
+			break;
+		sk->snd_nxt += n;
+		if (SEQ_GT(sk->snd_nxt, sk->snd_max))
+			sk->snd_max = sk->snd_nxt;
+		sent = true;
+		if (!sk->due[TCP_T_RTX])
+			tcp_timer_set(st, sk, TCP_T_RTX, now + sk->rto);
+	}
+	if (sent) {
+		tcp_timer_clear(st, sk, TCP_T_PERSIST);
+		tcp_timer_clear(st, sk, TCP_T_DELACK);
+	} else if (sk->snd_wnd == 0 && sk->sbuf_len > sk->snd_nxt - sk->snd_una && sk->snd_nxt == sk->snd_una &&
+		   !sk->due[TCP_T_PERSIST]) {
+		/* RFC 9293 3.8.6.1: zero window with data waiting: probe */
+		uint64_t t = sk->rto < TCP_PERSIST_MIN_NS ? TCP_PERSIST_MIN_NS : sk->rto;
+		tcp_timer_set(st, sk, TCP_T_PERSIST, now + t);
+	}
+}
+
+/* RFC 9293 3.10.7.1 (CLOSED): if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>; if on, <SEQ=SEG.ACK><CTL=RST>. Never in answer to a RST. */
+void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
+		    const struct tcp_repr *th, uint32_t seglen, uint64_t now)
+{
+	struct skiff_route_res4 rt;
+	struct skiff_pkt *p;
+	struct tcp_repr r;
+	struct skiff_ip4_tx tx;
+	uint8_t *h;
+
+	if (th->flags & TCP_RST)
+		return;
+	if (skiff_route_lookup4(st, ip->src, -1, &rt))
+		return;
+	(void)ifc;
+	ifc = skiff_stack_iface(st, rt.ifindex);
+	p = ifc ? skiff_iface_alloc(ifc) : NULL;
+	if (!p)
+		return;
+	h = skiff_pkt_put(p, TCP_HDR_LEN);
+	r.sport = th->dport;
+	r.dport = th->sport;
+	if (th->flags & TCP_ACK) {
+		r.seq = th->ack;
+		r.ack = 0;
+		r.flags = TCP_RST;
+	} else {
+		r.seq = 0;
+		r.ack = th->seq + seglen;
+		r.flags = TCP_RST | TCP_ACK;
+	}
+	r.doff = TCP_HDR_LEN;
+	r.wnd = 0;
+	r.csum = 0;
+	r.urp = 0;
+	tcp_emit(h, &r);
+	st16(h + 16, csum_fold(csum_partial(h, TCP_HDR_LEN, csum_pseudo4(ip->dst, ip->src, IPPROTO_TCP_, TCP_HDR_LEN))));
+	tx.src = ip->dst;
+	tx.dst = ip->src;
+	tx.proto = IPPROTO_TCP_;
+	tx.ttl = st->cfg.default_ttl;
+	tx.tos = 0;
+	tx.df = true;
+	st->ctr.tcp_resets_out++;
+	st->ctr.tcp_out++;
+	skiff_ip4_output(st, &rt, &tx, p, now);
+}

@@ -1,0 +1,311 @@
+/* sim_tcp.c — two stacks over loop + fault, one TCP connection, deterministic clock.
+ *
+ * For each (loss, dup, reorder, corrupt, delay, seed) case: A listens, B
+ * connects; B writes BYTES bytes whose content is a function of the stream
+ * offset, A reads and checks every byte in order; then B closes (FIN), A sees
+ * EOF and closes, and both TCBs must finish (TIME-WAIT expires on the fake clock)
+ * with both pools whole. The pump moves frames both ways through the fault
+ * devices; when nothing moves the clock jumps to the next timer or device event,
+ * so retransmission timeouts cost no real time. SIM_TCP_BYTES (env) scales the
+ * transfer: CI uses a few MiB per case, a long run by hand uses 256 MiB.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/neigh.h"
+#include "dataplane/stack.h"
+#include "dataplane/tcp.h"
+#include "drivers/driver.h"
+
+#define IP_A 0xc6120101u /* 198.18.1.1 */
+#define IP_B 0xc6120102u /* 198.18.1.2 */
+#define PORT 5001
+
+struct sim_case {
+	const char *name;
+	uint32_t loss_ppm, dup_ppm, reorder_ppm, corrupt_ppm;
+	uint64_t delay_ns;
+	uint64_t seed;
+	const char *cc;
+};
+
+struct node {
+	struct skiff_stack *st;
+	struct skiff_dev *dev;
+	int ifindex;
+};
+
+static uint8_t pattern(uint64_t off, uint64_t seed)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ull + seed;
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 32;
+	return (uint8_t)(x >> ((off & 7) * 8));
+}
+
+static void node_init(struct node *nd, struct skiff_dev *dev, uint32_t ip, uint64_t seed, uint64_t now)
+{
+	struct skiff_stack_config cfg;
+	skiff_stack_config_defaults(&cfg);
+	cfg.seed = seed;
+	cfg.icmp_rate = 0;
+	cfg.tcp_challenge_rate = 0;
+	assert_int_equal(skiff_stack_create(&cfg, now, &nd->st), 0);
+	nd->dev = dev;
+	nd->ifindex = skiff_stack_add_iface(nd->st, "sim0", dev->mac, dev->mtu, dev->caps, skiff_dev_pool(dev));
+	assert_true(nd->ifindex >= 0);
+	assert_int_equal(skiff_stack_add_addr4(nd->st, nd->ifindex, ip, 24, now), 0);
+}
+
+static unsigned pump(struct node *nd, uint64_t now)
+{
+	struct skiff_pkt *b[32];
+	unsigned moved = 0, n, k;
+
+	skiff_stack_poll(nd->st, now);
+	while ((n = skiff_stack_tx_drain(nd->st, nd->ifindex, b, 32)) > 0) {
+		k = skiff_dev_tx(nd->dev, b, n, now);
+		if (k < n)
+			skiff_stack_tx_requeue(nd->st, nd->ifindex, b + k, n - k);
+		moved += k;
+		if (k < n)
+			break;
+	}
+	while ((n = skiff_dev_rx(nd->dev, b, 32, now)) > 0) {
+		skiff_stack_input(nd->st, nd->ifindex, b, n, now);
+		moved += n;
+	}
+	return moved;
+}
+
+static uint64_t next_event(struct node *a, struct node *b)
+{
+	uint64_t t = skiff_stack_next_deadline(a->st), u = skiff_stack_next_deadline(b->st);
+	if (u < t)
+		t = u;
+	u = skiff_dev_next_event(a->dev);
+	if (u < t)
+		t = u;
+	u = skiff_dev_next_event(b->dev);
+	return u < t ? u : t;
+}
+
+static uint64_t sim_bytes(void)
+{
+	const char *e = getenv("SIM_TCP_BYTES");
+	uint64_t v = e ? strtoull(e, NULL, 0) : 0;
+	return v ? v : (4u << 20);
+}
+
+static void run_case(const struct sim_case *c)
+{
+	struct skiff_dev *la, *lb, *fa, *fb;
+	struct skiff_fault_config fc;
+	struct node A, B;
+	struct skiff_tcp_sock *lsn, *srv = NULL, *cli;
+	const uint64_t total = sim_bytes();
+	uint64_t now = 1000000000ull, sent = 0, got = 0, start;
+	static uint8_t wbuf[65536], rbuf[65536];
+	struct skiff_addr aa = skiff_addr_v4(IP_A);
+	bool eof = false, closed_b = false, closed_a = false;
+	int err;
+	unsigned idle = 0;
+	uint64_t steps = 0, t_eof = 0;
+
+	assert_int_equal(skiff_loop_pair(NULL, &la, &lb), 0);
+	memset(&fc, 0, sizeof(fc));
+	fc.seed = c->seed;
+	fc.loss_ppm = c->loss_ppm;
+	fc.dup_ppm = c->dup_ppm;
+	fc.reorder_ppm = c->reorder_ppm;
+	fc.corrupt_ppm = c->corrupt_ppm;
+	fc.delay_ns = c->delay_ns;
+	assert_int_equal(skiff_fault_wrap(la, &fc, &fa), 0);
+	fc.seed = c->seed * 31 + 7;
+	assert_int_equal(skiff_fault_wrap(lb, &fc, &fb), 0);
+	if (getenv("SIM_TCP_PCAP_A")) {
+		struct skiff_dev *w;
+		assert_int_equal(skiff_pcap_wrap(fa, getenv("SIM_TCP_PCAP_A"), &w), 0);
+		fa = w;
+	}
+	if (getenv("SIM_TCP_PCAP")) {
+		struct skiff_dev *w;
+		assert_int_equal(skiff_pcap_wrap(fb, getenv("SIM_TCP_PCAP"), &w), 0);
+		fb = w;
+	}
+	node_init(&A, fa, IP_A, c->seed, now);
+	node_init(&B, fb, IP_B, c->seed + 1, now);
+
+	lsn = skiff_tcp_open(A.st, SKIFF_AF_INET, &err);
+	assert_non_null(lsn);
+	assert_int_equal(skiff_tcp_bind(A.st, lsn, &aa, PORT), 0);
+	assert_int_equal(skiff_tcp_listen(A.st, lsn, 16), 0);
+	cli = skiff_tcp_open(B.st, SKIFF_AF_INET, &err);
+	assert_non_null(cli);
+	if (c->cc) {
+		const struct skiff_tcp_cc_ops *ops;
+		assert_int_equal(skiff_tcp_cc_find(c->cc, &ops), 0);
+		cli->cc.ops = ops;
+	}
+	cli->user = &B; /* readiness bookkeeping on */
+	lsn->user = &A;
+	assert_int_equal(skiff_tcp_connect(B.st, cli, &aa, PORT, now), 0);
+	start = now;
+
+	while (!(closed_a && closed_b && eof)) {
+		unsigned moved = pump(&A, now) + pump(&B, now);
+		steps++;
+		if (!srv) {
+			srv = skiff_tcp_accept(A.st, lsn, &err);
+			if (srv)
+				srv->user = &A;
+		}
+		/* writer: keep the send ring full */
+		if (cli->state == SKIFF_TCP_ESTABLISHED && sent < total) {
+			size_t n = total - sent < sizeof(wbuf) ? (size_t)(total - sent) : sizeof(wbuf);
+			struct iovec iov = { wbuf, n };
+			for (size_t i = 0; i < n; i++)
+				wbuf[i] = pattern(sent + i, c->seed);
+			long w = skiff_tcp_send(B.st, cli, &iov, 1, 0, now);
+			if (w > 0) {
+				sent += (uint64_t)w;
+				moved++;
+			} else {
+				assert_int_equal(w, -EAGAIN);
+			}
+		}
+		if (sent == total && !closed_b) {
+			skiff_tcp_close(B.st, cli, now);
+			closed_b = true;
+			moved++;
+		}
+		/* reader: check every byte */
+		if (srv && !eof) {
+			for (;;) {
+				struct iovec iov = { rbuf, sizeof(rbuf) };
+				long r = skiff_tcp_recv(A.st, srv, &iov, 1, 0, now);
+				if (r == -EAGAIN)
+					break;
+				assert_true(r >= 0);
+				if (r == 0) {
+					eof = true;
+					t_eof = now;
+					break;
+				}
+				for (long i = 0; i < r; i++) {
+					if (rbuf[i] != pattern(got + (uint64_t)i, c->seed)) {
+						print_error("%s: byte %llu differs\n", c->name, (unsigned long long)(got + (uint64_t)i));
+						fail();
+					}
+				}
+				got += (uint64_t)r;
+				moved++;
+			}
+		}
+		if (eof && !closed_a) {
+			assert_int_equal(got, total);
+			skiff_tcp_close(A.st, srv, now);
+			skiff_tcp_close(A.st, lsn, now);
+			closed_a = true;
+			moved++;
+		}
+		if (getenv("SIM_TCP_TRACE") && steps % (uint64_t)atoi(getenv("SIM_TCP_TRACE")) == 0 && cli->in_use)
+			print_message("t=%.6f cwnd %u ssth %u snd_wnd %u flight %u sbuf %u state %s srtt %llu rto %llu\n",
+				      (double)(now - start) / 1e9, cli->cc.cwnd, cli->cc.ssthresh, cli->snd_wnd,
+				      cli->snd_max - cli->snd_una, cli->sbuf_len, skiff_tcp_state_name(cli->state),
+				      (unsigned long long)cli->srtt, (unsigned long long)cli->rto);
+		if (getenv("SIM_TCP_TRACE") && t_eof == 0 && got > 0 && got < 70000 && !eof)
+			for (int r = 0; r < SKIFF_DROP_MAX; r++) {
+				if (A.st->ctr.drop[r])
+					print_message("A drop %s %llu\n", skiff_drop_name(r), (unsigned long long)A.st->ctr.drop[r]);
+				if (B.st->ctr.drop[r])
+					print_message("B drop %s %llu\n", skiff_drop_name(r), (unsigned long long)B.st->ctr.drop[r]);
+			}
+		if (!moved)
+			moved = pump(&A, now) + pump(&B, now); /* frames a device released this round */
+		if (moved) {
+			idle = 0;
+			now += 1000; /* 1 µs per busy step */
+		} else {
+			uint64_t t = next_event(&A, &B);
+			if (t == UINT64_MAX || ++idle > 100000) {
+				print_error("%s: stuck at %llu/%llu bytes (cli %s)\n", c->name, (unsigned long long)got,
+					    (unsigned long long)total, skiff_tcp_state_name(cli->state));
+				fail();
+			}
+			now = t > now ? t : now + 1000;
+		}
+		if (now - start > 3600ull * 1000000000ull) {
+			print_error("%s: over an hour of simulated time\n", c->name);
+			fail();
+		}
+	}
+	/* let TIME-WAIT and the rest finish on the fake clock */
+	for (int i = 0; i < 1000; i++) {
+		uint64_t t = next_event(&A, &B);
+		pump(&A, now);
+		pump(&B, now);
+		if (t == UINT64_MAX)
+			break;
+		now = t > now ? t : now + 1000;
+	}
+	print_message("%-28s %llu bytes in %.3f s simulated (transfer %.3f s), %llu steps; A: retrans %llu fast %llu timeouts %llu | B: retrans %llu fast %llu timeouts %llu rto %llu dupacks %llu | A ooo %llu\n",
+		      c->name, (unsigned long long)got, (double)(now - start) / 1e9, (double)(t_eof - start) / 1e9, (unsigned long long)steps,
+		      (unsigned long long)A.st->ctr.tcp_retrans, (unsigned long long)A.st->ctr.tcp_fast_retrans,
+		      (unsigned long long)A.st->ctr.tcp_timeouts, (unsigned long long)B.st->ctr.tcp_retrans,
+		      (unsigned long long)B.st->ctr.tcp_fast_retrans, (unsigned long long)B.st->ctr.tcp_timeouts,
+		      (unsigned long long)B.st->ctr.tcp_rto, (unsigned long long)B.st->ctr.tcp_dupacks_in,
+		      (unsigned long long)A.st->ctr.tcp_ooo);
+	assert_int_equal(got, total);
+	skiff_stack_destroy(A.st);
+	skiff_stack_destroy(B.st);
+	skiff_dev_close(fa);
+	skiff_dev_close(fb);
+}
+
+static const struct sim_case cases[] = {
+	{ "clean", 0, 0, 0, 0, 0, 1, NULL },
+	{ "clean-delay-1ms", 0, 0, 0, 0, 1000000, 2, NULL },
+	{ "loss-1%", 10000, 0, 0, 0, 200000, 3, NULL },
+	{ "loss-5%", 50000, 0, 0, 0, 200000, 4, NULL },
+	{ "loss-1%-newreno", 10000, 0, 0, 0, 200000, 5, "reno" },
+	{ "reorder-5%", 0, 0, 50000, 0, 200000, 6, NULL },
+	{ "dup-5%", 0, 50000, 0, 0, 200000, 7, NULL },
+	{ "corrupt-1%", 0, 0, 0, 10000, 200000, 8, NULL },
+	{ "mixed", 20000, 10000, 20000, 5000, 500000, 9, NULL },
+};
+
+static void test_cases(void **state)
+{
+	const char *only = getenv("SIM_TCP_CASE");
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!only || !strcmp(only, cases[i].name))
+			run_case(&cases[i]);
+}
+
+static void test_seeds(void **state)
+{
+	(void)state;
+	for (uint64_t s = 100; s < 108; s++) {
+		struct sim_case c = { "loss-2%-reorder-seed", 20000, 2000, 10000, 1000, 300000, s, NULL };
+		run_case(&c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_seeds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
