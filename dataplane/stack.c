@@ -64,6 +64,7 @@ void skiff_stack_config_defaults(struct skiff_stack_config *c)
 	c->tcp_sndbuf = 262144;
 	c->tcp_somaxconn = 4096;
 	c->tcp_challenge_rate = 1000;
+	c->tcp_syncookies = true;
 }
 
 static int check_config(const struct skiff_stack_config *c)

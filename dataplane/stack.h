@@ -51,6 +51,7 @@ struct skiff_stack_config {
 	unsigned tcp_sndbuf;         /* SO_SNDBUF default for TCP (send ring size), default 262144 */
 	unsigned tcp_somaxconn;      /* listen backlog cap, as net.core.somaxconn: 4096 */
 	unsigned tcp_challenge_rate; /* RFC 5961 7 challenge ACKs per second, default 1000 */
+	bool tcp_syncookies;         /* answer SYNs with cookies when the SYN queue is full, default on */
 };
 
 /* Offload capabilities an interface has (same values as the drivers' SKIFF_DEV_CAP_*). */
@@ -100,7 +101,7 @@ struct skiff_counters {
 	uint64_t udp_in, udp_out;
 	uint64_t ip4_local;          /* frames looped back to our own addresses */
 	uint64_t tcp_in, tcp_out, tcp_bytes_in, tcp_retrans, tcp_fast_retrans, tcp_timeouts;
-	uint64_t tcp_rto, tcp_dupacks_in;
+	uint64_t tcp_rto, tcp_dupacks_in, tcp_syncookies_sent, tcp_syncookies_ok;
 	uint64_t tcp_established, tcp_resets_in, tcp_resets_out, tcp_challenge_acks, tcp_ooo, tcp_bad_opts;
 };
 

@@ -535,11 +535,12 @@ int skiff_tcp_connect(struct skiff_stack *st, struct skiff_tcp_sock *sk, const s
 	return 0;
 }
 
-struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk)
+struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk, bool from_cookie)
 {
 	int err;
 	struct skiff_tcp_sock *c;
-	if (lsk->synq_len + lsk->aq_len >= (unsigned)lsk->backlog + 1u)
+	if (from_cookie ? lsk->aq_len >= (unsigned)lsk->backlog + 1u
+			: lsk->synq_len + lsk->aq_len >= (unsigned)lsk->backlog + 1u)
 		return NULL;
 	c = skiff_tcp_open(st, lsk->family, &err);
 	if (!c)
@@ -560,7 +561,8 @@ struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_so
 	c->bound_ifindex = lsk->bound_ifindex;
 	/* on the listener's port in the bind hash, so a new listen cannot take the port */
 	bhash_add(st, c, lsk->lport);
-	lsk->synq_len++;
+	if (!from_cookie)
+		lsk->synq_len++;
 	return c;
 }
 

@@ -106,6 +106,62 @@ static void established(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint6
 
 /* ---- LISTEN (3.10.7.2) ---- */
 
+/* A child that completed its handshake joins the listener's accept queue. */
+static void accept_enqueue(struct skiff_stack *st, struct skiff_tcp_sock *l, struct skiff_tcp_sock *c)
+{
+	c->qnext = NULL;
+	if (l->aq_tail)
+		l->aq_tail->qnext = c;
+	else
+		l->aq_head = c;
+	l->aq_tail = c;
+	l->aq_len++;
+	tcp_mark_ready(st, l);
+}
+
+/* RFC 4987 3.6: the ACK of a cookie SYN-ACK creates the connection, ESTABLISHED. */
+static unsigned cookie_ack(struct skiff_stack *st, struct skiff_tcp_sock *lsk, struct seg *s, uint64_t now)
+{
+	struct skiff_tcp_sock *c;
+	uint16_t mss = tcp_cookie_check(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport, s->seq - 1,
+					s->th.ack - 1, now);
+	if (!mss)
+		return 0;
+	c = tcp_child_new(st, lsk, true);
+	if (!c) {
+		/* a valid cookie but the accept queue is full: drop quietly, the client
+		 * retransmits (Linux does the same; a reset would kill a good client) */
+		skiff_drop(st, SKIFF_DROP_TCP_SYN_QUEUE_FULL, s->p);
+		s->p = NULL;
+		return 1;
+	}
+	c->laddr = skiff_addr_v4(s->ip->dst);
+	c->raddr = skiff_addr_v4(s->ip->src);
+	c->rport = s->th.sport;
+	c->irs = s->seq - 1;
+	c->rcv_nxt = c->rcv_adv = s->seq;
+	c->iss = s->th.ack - 1;
+	c->snd_una = c->snd_nxt = c->snd_max = s->th.ack;
+	c->snd_wnd = c->max_sndwnd = s->th.wnd; /* no window scale survives a cookie */
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->th.ack;
+	c->peer_mss = mss;
+	c->rcv_wscale = c->snd_wscale = 0;
+	c->ts_offset = (uint32_t)skiff_rand64(st);
+	c->mss = tcp_mss_for(st, c, s->ifc->index);
+	tcp_ehash_add(st, c);
+	established(st, c, now);
+	accept_enqueue(st, lsk, c);
+	st->ctr.tcp_syncookies_ok++;
+	if (s->len) {
+		tcp_rq_append(st, c, s->p, s->len);
+		c->rcv_nxt += s->len;
+		s->p = NULL;
+		tcp_send_ack(st, c, now);
+	}
+	return 1;
+}
+
 static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk, struct seg *s, uint64_t now)
 {
 	struct skiff_tcp_sock *c;
@@ -117,6 +173,8 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 		return 0;
 	}
 	if (f & TCP_ACK) {
+		if (!(f & TCP_SYN) && st->cfg.tcp_syncookies && cookie_ack(st, lsk, s, now))
+			return 0;
 		skiff_count_drop(st, SKIFF_DROP_TCP_LISTEN_ACK);
 		return TCP_ACT_RST;
 	}
@@ -125,10 +183,21 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 		s->p = NULL;
 		return 0;
 	}
-	c = tcp_child_new(st, lsk);
+	c = tcp_child_new(st, lsk, false);
 	if (!c) {
-		/* SYN queue and accept queue full, or no free TCB: the client retries
-		 * (SYN cookies: not yet) */
+		/* SYN queue full (a flood, or a slow accepter): answer with a cookie
+		 * while the accept queue has room (RFC 4987 3.6); else the client retries */
+		if (st->cfg.tcp_syncookies && lsk->aq_len < (unsigned)lsk->backlog + 1u) {
+			struct skiff_iface *ifc = s->ifc;
+			uint16_t mss = s->opt.mss_ok ? s->opt.mss : TCP_DEFAULT_MSS;
+			uint16_t mine = (uint16_t)(ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+			uint32_t isn = tcp_cookie_make(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport, s->seq,
+						       mss < mine ? mss : mine, now);
+			tcp_send_synack_stateless(st, ifc, s->ip, &s->th, isn, mine, now);
+			st->ctr.tcp_syncookies_sent++;
+			seg_free(s);
+			return 0;
+		}
 		skiff_drop(st, SKIFF_DROP_TCP_SYN_QUEUE_FULL, s->p);
 		s->p = NULL;
 		return 0;
@@ -333,17 +402,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		tcp_timer_clear(st, sk, TCP_T_RTX);
 		established(st, sk, now);
 		if (sk->parent) {
-			struct skiff_tcp_sock *l = sk->parent;
-			if (l->synq_len)
-				l->synq_len--;
-			sk->qnext = NULL;
-			if (l->aq_tail)
-				l->aq_tail->qnext = sk;
-			else
-				l->aq_head = sk;
-			l->aq_tail = sk;
-			l->aq_len++;
-			tcp_mark_ready(st, l);
+			if (sk->parent->synq_len)
+				sk->parent->synq_len--;
+			accept_enqueue(st, sk->parent, sk);
 		}
 		act |= TCP_ACT_WAKE;
 	}

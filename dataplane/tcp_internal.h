@@ -63,7 +63,17 @@ struct skiff_tcp_sock *tcp_lookup_established(struct skiff_stack *st, uint32_t l
 					      uint16_t rport);
 struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t laddr, uint16_t lport, int ifindex);
 /* A new TCB for a SYN a listener accepted (bound to the listener's port, SYN-RECEIVED). */
-struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk);
+struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk, bool from_cookie);
+/* SYN cookies (tcp_cookie.c): the ISN that encodes a SYN we keep no state for,
+ * and the check of the ACK that comes back (RFC 4987 3.6). */
+uint32_t tcp_cookie_make(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+			 uint32_t peer_isn, uint16_t mss, uint64_t now);
+/* The MSS the cookie carried, or 0 when the cookie is not valid (now). */
+uint16_t tcp_cookie_check(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+			  uint32_t peer_isn, uint32_t cookie, uint64_t now);
+/* Send a SYN-ACK for a SYN without a TCB (the cookie path). */
+void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
+			       const struct tcp_repr *th, uint32_t isn, uint16_t mss, uint64_t now);
 /* Release the TCB (timers, queues, hashes) back to the table. */
 void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 /* Connection torn down (RST, timeout, abort): error for the user, then CLOSED

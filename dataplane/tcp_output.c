@@ -380,3 +380,50 @@ void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struc
 	st->ctr.tcp_out++;
 	skiff_ip4_output(st, &rt, &tx, p, now);
 }
+
+/* SYN-ACK for a SYN we keep no state for (SYN cookies): our MSS only. */
+void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
+			       const struct tcp_repr *th, uint32_t isn, uint16_t mss, uint64_t now)
+{
+	struct skiff_route_res4 rt;
+	struct skiff_pkt *p;
+	struct tcp_repr r;
+	struct tcp_opts_out o;
+	struct skiff_ip4_tx tx;
+	unsigned olen;
+	uint8_t *h;
+
+	(void)ifc;
+	if (skiff_route_lookup4(st, ip->src, -1, &rt))
+		return;
+	ifc = skiff_stack_iface(st, rt.ifindex);
+	p = ifc ? skiff_iface_alloc(ifc) : NULL;
+	if (!p)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.mss = true;
+	o.mss_val = mss;
+	olen = tcp_opts_len(&o);
+	h = skiff_pkt_put(p, TCP_HDR_LEN + olen);
+	r.sport = th->dport;
+	r.dport = th->sport;
+	r.seq = isn;
+	r.ack = th->seq + 1;
+	r.flags = TCP_SYN | TCP_ACK;
+	r.doff = (uint8_t)(TCP_HDR_LEN + olen);
+	r.wnd = (uint16_t)(st->cfg.tcp_rcvbuf / 2 > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : st->cfg.tcp_rcvbuf / 2);
+	r.csum = 0;
+	r.urp = 0;
+	tcp_emit(h, &r);
+	tcp_emit_opts(h + TCP_HDR_LEN, &o);
+	st16(h + 16, csum_fold(csum_partial(h, TCP_HDR_LEN + olen,
+					    csum_pseudo4(ip->dst, ip->src, IPPROTO_TCP_, TCP_HDR_LEN + olen))));
+	tx.src = ip->dst;
+	tx.dst = ip->src;
+	tx.proto = IPPROTO_TCP_;
+	tx.ttl = st->cfg.default_ttl;
+	tx.tos = 0;
+	tx.df = true;
+	st->ctr.tcp_out++;
+	skiff_ip4_output(st, &rt, &tx, p, now);
+}
