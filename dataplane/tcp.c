@@ -323,6 +323,7 @@ void tcp_drop(struct skiff_stack *st, struct skiff_tcp_sock *sk, int err)
 	memset(sk->due, 0, sizeof(sk->due));
 	ehash_del(st, sk);
 	tcp_set_state(st, sk, SKIFF_TCP_CLOSED);
+	sk->rd_shut = true; /* Linux tcp_done: both directions shut (POLLIN|POLLRDHUP) */
 	skiff_tcp_ooo_purge(&sk->ooo);
 	if (sk->orphan || (sk->parent && !sk->accepted)) {
 		tcp_free(st, sk);

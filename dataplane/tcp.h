@@ -78,6 +78,7 @@ struct skiff_tcp_sock {
 	uint8_t backoff;                   /* RTO doublings since the last good ACK */
 	uint8_t rtx_count;                 /* retransmissions of the same data */
 	uint8_t keep_probes;
+	uint32_t total_retrans;            /* segments retransmitted (TCP_INFO) */
 	uint16_t lport, rport;
 	struct skiff_addr laddr, raddr;
 	int bound_ifindex;

@@ -823,7 +823,7 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 	    SEQ_GT(s.seq, sk->rcv_nxt)) {
 		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation: end TIME-WAIT early */
 		tcp_drop(st, sk, 0);
-		if (sk->in_use)
+		if (sk->in_use && !sk->user)
 			tcp_free(st, sk);
 		sk = NULL;
 	}

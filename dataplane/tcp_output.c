@@ -232,6 +232,7 @@ static void sack_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint6
 			if (!n)
 				break;
 			st->ctr.tcp_retrans++;
+			sk->total_retrans++;
 		}
 		pipe += n;
 	}
@@ -244,8 +245,10 @@ void tcp_sack_recovery_start(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 	uint32_t seq, len;
 	sk->snd_nxt = sk->snd_max;
 	if (skiff_tcp_sack_enter_recovery(&sk->sack, sk->snd_una, sk->snd_max, sk->mss, &seq, &len) == 0 &&
-	    send_from(st, sk, seq, len, now))
+	    send_from(st, sk, seq, len, now)) {
 		st->ctr.tcp_retrans++;
+		sk->total_retrans++;
+	}
 	sack_output(st, sk, now);
 }
 
@@ -255,11 +258,13 @@ void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t 
 	if (sk->state == SKIFF_TCP_SYN_SENT || sk->state == SKIFF_TCP_SYN_RECEIVED) {
 		send_segment(st, sk, sk->iss, sk->state == SKIFF_TCP_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0, 0, now);
 		st->ctr.tcp_retrans++;
+		sk->total_retrans++;
 		return;
 	}
 	n = send_from(st, sk, sk->snd_una, sk->mss, now);
 	if (n) {
 		st->ctr.tcp_retrans++;
+		sk->total_retrans++;
 		if (SEQ_LT(sk->snd_nxt, sk->snd_una + n))
 			sk->snd_nxt = sk->snd_una + n;
 	}

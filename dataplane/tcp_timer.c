@@ -174,9 +174,9 @@ void tcp_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)
 		/* TIME-WAIT over, or an orphaned FIN-WAIT-2 waited long enough */
 		if (sk->state == SKIFF_TCP_TIME_WAIT || sk->orphan) {
 			tcp_drop(st, sk, 0);
-			if (!sk->in_use || sk->gen != gen)
-				return;
-			tcp_free(st, sk);
+			/* a socket the user still holds stays, CLOSED, until close() */
+			if (sk->in_use && sk->gen == gen && !sk->user)
+				tcp_free(st, sk);
 			return;
 		}
 	}

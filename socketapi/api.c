@@ -29,13 +29,15 @@
 
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_tcp.h"
 
 /* ---- socket ---- */
 
 static bool skiff_serves(int domain, int type, int protocol)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	return domain == AF_INET && base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+	return domain == AF_INET && ((base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) ||
+				     (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)));
 }
 
 static int socket_common(struct skiff_rt *rt, int instance, int bad_instance_err, int domain, int type, int protocol)
@@ -48,6 +50,8 @@ static int socket_common(struct skiff_rt *rt, int instance, int bad_instance_err
 		rc = bad_instance_err;
 	else if (!rt_instance_ok(rt, instance))
 		rc = bad_instance_err;
+	else if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM)
+		rc = tcp_sock_open(rt, instance, kfd, type & SOCK_NONBLOCK, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
 	else
 		rc = udp_sock_open(rt, instance, kfd, type & SOCK_NONBLOCK, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
 	if (rc < 0) {
@@ -165,10 +169,19 @@ int skiff_ioctl(int fd, unsigned long req, ...)
 	if (!e)
 		return ioctl(fd, req, arg);
 	switch (req) {
-	case FIONREAD: /* == SIOCINQ: length of the next datagram */
+	case FIONREAD: /* == SIOCINQ: length of the next datagram; TCP: bytes readable */
 		if (!arg) {
 			errno = EFAULT;
 			r = -1;
+		} else if (e->sock->kind == SKIFF_FD_TCP) {
+			int n = tcp_sock_inq(e->sock);
+			if (n < 0) {
+				errno = -n;
+				r = -1;
+			} else {
+				*(int *)arg = n;
+				r = 0;
+			}
 		} else {
 			*(int *)arg = udp_sock_next_len(e->sock);
 			r = 0;
@@ -209,7 +222,10 @@ static int poll_eval(struct pollfd *fds, nfds_t nfds, struct poll_state *ps)
 		short ev;
 		if (!ps->ent[i])
 			continue;
-		ev = udp_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
+		if (ps->ent[i]->sock->kind == SKIFF_FD_TCP)
+			ev = tcp_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
+		else
+			ev = udp_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
 		fds[i].revents = ev;
 		count += ev != 0;
 	}

@@ -9,7 +9,7 @@
  *   progress of one instance (lock held): per device up to RX_BURSTS × rx_burst(32)
  *     → skiff_stack_input; skiff_stack_poll; skiff_stack_tx_drain → tx_burst, what
  *     the device refused goes back with skiff_stack_tx_requeue.
- *   rt_unlock: readiness changes (skiff_udp_ready_pop) collected under the lock,
+ *   rt_unlock: readiness changes (skiff_udp_ready_pop, skiff_tcp_ready_pop) collected under the lock,
  *     the next wake-up time refreshed, the lock released, then the waiters those
  *     sockets concern are signalled through their eventfds.
  *   rt_wait: loop { progress every instance (other lock groups only if free);
@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dataplane/tcp.h"
 #include "dataplane/udp.h"
 #include "fdtable.h"
 
@@ -368,9 +369,16 @@ void rt_unlock(struct skiff_rt *rt, int instance)
 			continue;
 		if (waiters) {
 			struct skiff_udp_sock *sk;
+			struct skiff_tcp_sock *tk;
 			while ((sk = skiff_udp_ready_pop(in->st))) {
 				if (nready < READY_MAX)
 					ready[nready++] = sk;
+				else
+					overflow = true;
+			}
+			while ((tk = skiff_tcp_ready_pop(in->st))) {
+				if (nready < READY_MAX)
+					ready[nready++] = tk;
 				else
 					overflow = true;
 			}

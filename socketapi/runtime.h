@@ -12,7 +12,7 @@
  * Waking sleepers: a thread about to sleep registers a waiter (its per-thread
  * eventfd) on the runtime, then re-checks its condition, then polls the devices'
  * wakeup fds plus its eventfd. Whoever releases an instance lock after a change of
- * socket readiness (skiff_udp_ready_pop) signals the waiters interested in those
+ * socket readiness (skiff_udp_ready_pop, skiff_tcp_ready_pop) signals the waiters interested in those
  * sockets, so a datagram received by another thread's progress is never missed.
  */
 #ifndef SKIFF_SOCKETAPI_RUNTIME_H

@@ -1,4 +1,4 @@
-/* sock_opts.c — setsockopt/getsockopt for skiff UDP fds.
+/* sock_opts.c — setsockopt/getsockopt for skiff UDP and TCP fds.
  *
  * Flow: fd → fd table (kernel fds → the kernel's setsockopt/getsockopt) → level:
  *   SOL_SOCKET  as Linux sk_setsockopt/sk_getsockopt: set needs optlen ≥ sizeof(int)
@@ -14,6 +14,13 @@
  * and clamps: skiff_udp_set_*buf), SO_RCVTIMEO, SO_SNDTIMEO (old and 64-bit
  * layouts; EDOM for tv_usec outside [0, 1e6)), SO_NO_CHECK, SO_ACCEPTCONN;
  * IP_TTL, IP_TOS, IP_MULTICAST_TTL. Anything else is ENOPROTOOPT.
+ * TCP fds (tcp_setsockopt/tcp_getsockopt below, as Linux sk_setsockopt +
+ * do_tcp_setsockopt/do_tcp_getsockopt): SOL_SOCKET SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
+ * SO_ACCEPTCONN, SO_ERROR, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER,
+ * SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO; SOL_TCP TCP_NODELAY, TCP_CORK,
+ * TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT,
+ * TCP_QUICKACK, TCP_CONGESTION, TCP_INFO. Values live in the TCB (under the
+ * instance lock); a TCB the dataplane let go reads as a closed socket's defaults.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +34,11 @@
 #include "dataplane/udp.h"
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_tcp.h"
+#include "dataplane/tcp_cc.h"
+
+/* after the dataplane headers: its TCPOPT_* macros would clash with wire_tcp.h's enum */
+#include <netinet/tcp.h>
 
 #ifndef SO_RCVTIMEO_OLD
 #define SO_RCVTIMEO_OLD 20
@@ -207,6 +219,236 @@ static int set_sol_ip(struct skiff_sock *s, int name, const void *val, socklen_t
 	return 0;
 }
 
+/* ---- TCP ---- */
+
+#define LINUX_TCP_MIN_MSS 88
+#define LINUX_MAX_TCP_WINDOW 32767
+#define LINUX_MAX_TCP_KEEPIDLE 32767
+#define LINUX_MAX_TCP_KEEPINTVL 32767
+#define LINUX_MAX_TCP_KEEPCNT 127
+#define LINUX_TCP_CA_NAME_MAX 16
+#define LINUX_TCP_MSS_DEFAULT 536
+
+static int tcp_set_sol_socket(struct skiff_sock *s, int name, const void *val, socklen_t len)
+{
+	struct skiff_stack *st = rt_stack(s->rt, s->instance);
+	struct skiff_tcp_sock *sk;
+	struct linger lg;
+	int v = 0, rc = 0;
+
+	if (len < sizeof(int))
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	switch (name) {
+	case SO_RCVTIMEO_OLD:
+		return set_timeout(&s->rcvtimeo_ns, val, len, true);
+	case SO_SNDTIMEO_OLD:
+		return set_timeout(&s->sndtimeo_ns, val, len, true);
+	case SO_RCVTIMEO_NEW:
+		return set_timeout(&s->rcvtimeo_ns, val, len, false);
+	case SO_SNDTIMEO_NEW:
+		return set_timeout(&s->sndtimeo_ns, val, len, false);
+	case SO_LINGER:
+		if (len < sizeof(lg))
+			return -EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		break;
+	case SO_REUSEADDR:
+	case SO_REUSEPORT:
+	case SO_KEEPALIVE:
+	case SO_RCVBUF:
+	case SO_SNDBUF:
+		memcpy(&v, val, sizeof(v));
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	rt_lock(s->rt, s->instance);
+	sk = tcp_sock_tcb(s);
+	if (!sk) {
+		rt_unlock(s->rt, s->instance);
+		return 0; /* a connection the dataplane finished: nothing left to tune */
+	}
+	switch (name) {
+	case SO_LINGER:
+		sk->linger_on = lg.l_onoff != 0;
+		sk->linger_s = lg.l_linger < 0 ? 0 : (uint32_t)lg.l_linger;
+		break;
+	case SO_REUSEADDR:
+		sk->reuseaddr = v != 0;
+		break;
+	case SO_REUSEPORT:
+		sk->reuseport = v != 0;
+		break;
+	case SO_KEEPALIVE:
+		sk->keepalive = v != 0;
+		break;
+	case SO_RCVBUF:
+		rc = skiff_tcp_set_rcvbuf(st, sk, v);
+		break;
+	case SO_SNDBUF:
+		rc = skiff_tcp_set_sndbuf(st, sk, v);
+		break;
+	}
+	rt_unlock(s->rt, s->instance);
+	return rc;
+}
+
+static int tcp_set_sol_tcp(struct skiff_sock *s, int name, const void *val, socklen_t len)
+{
+	struct skiff_stack *st = rt_stack(s->rt, s->instance);
+	struct skiff_tcp_sock *sk;
+	const struct skiff_tcp_cc_ops *ops = NULL;
+	char cname[LINUX_TCP_CA_NAME_MAX];
+	int v = 0, rc = 0;
+
+	if (name == TCP_CONGESTION) {
+		size_t n = len < LINUX_TCP_CA_NAME_MAX - 1 ? len : LINUX_TCP_CA_NAME_MAX - 1;
+		if (len < 1)
+			return -EINVAL;
+		if (!val)
+			return -EFAULT;
+		memset(cname, 0, sizeof(cname));
+		memcpy(cname, val, n);
+		rc = skiff_tcp_cc_find_n(cname, n, &ops);
+		if (rc)
+			return rc;
+	} else {
+		if (len < sizeof(int))
+			return -EINVAL;
+		if (!val)
+			return -EFAULT;
+		memcpy(&v, val, sizeof(v));
+	}
+	switch (name) {
+	case TCP_CONGESTION:
+	case TCP_NODELAY:
+	case TCP_CORK:
+	case TCP_QUICKACK:
+		break;
+	case TCP_MAXSEG:
+		if (v && (v < LINUX_TCP_MIN_MSS || v > LINUX_MAX_TCP_WINDOW))
+			return -EINVAL;
+		break;
+	case TCP_KEEPIDLE:
+		if (v < 1 || v > LINUX_MAX_TCP_KEEPIDLE)
+			return -EINVAL;
+		break;
+	case TCP_KEEPINTVL:
+		if (v < 1 || v > LINUX_MAX_TCP_KEEPINTVL)
+			return -EINVAL;
+		break;
+	case TCP_KEEPCNT:
+		if (v < 1 || v > LINUX_MAX_TCP_KEEPCNT)
+			return -EINVAL;
+		break;
+	case TCP_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	rt_lock(s->rt, s->instance);
+	sk = tcp_sock_tcb(s);
+	if (!sk) {
+		rt_unlock(s->rt, s->instance);
+		return 0;
+	}
+	switch (name) {
+	case TCP_CONGESTION:
+		if (sk->cc.mss)
+			rc = skiff_tcp_cc_switch(&sk->cc, ops); /* live connection: windows kept */
+		else
+			sk->cc.ops = ops;
+		break;
+	case TCP_NODELAY:
+		rc = skiff_tcp_set_nodelay(st, sk, v != 0, rt_now(s->rt));
+		break;
+	case TCP_CORK:
+		rc = skiff_tcp_set_cork(st, sk, v != 0, rt_now(s->rt));
+		break;
+	case TCP_QUICKACK:
+		sk->quickack_mode = (v & 1) != 0;
+		break;
+	case TCP_MAXSEG:
+		sk->user_mss = (uint32_t)v;
+		break;
+	case TCP_KEEPIDLE:
+		sk->keep_idle_ns = (uint64_t)v * 1000000000ull;
+		break;
+	case TCP_KEEPINTVL:
+		sk->keep_intvl_ns = (uint64_t)v * 1000000000ull;
+		break;
+	case TCP_KEEPCNT:
+		sk->keep_cnt = (uint8_t)v;
+		break;
+	case TCP_USER_TIMEOUT:
+		sk->user_timeout_ns = (uint64_t)v * 1000000ull;
+		break;
+	}
+	rt_progress_locked(s->rt, s->instance, rt_now(s->rt)); /* what NODELAY/uncork released goes out */
+	rt_unlock(s->rt, s->instance);
+	return rc;
+}
+
+/* Linux tcp_set_state numbers for tcpi_state. */
+static uint8_t linux_tcp_state(int state)
+{
+	switch (state) {
+	case SKIFF_TCP_LISTEN: return TCP_LISTEN;
+	case SKIFF_TCP_SYN_SENT: return TCP_SYN_SENT;
+	case SKIFF_TCP_SYN_RECEIVED: return TCP_SYN_RECV;
+	case SKIFF_TCP_ESTABLISHED: return TCP_ESTABLISHED;
+	case SKIFF_TCP_FIN_WAIT_1: return TCP_FIN_WAIT1;
+	case SKIFF_TCP_FIN_WAIT_2: return TCP_FIN_WAIT2;
+	case SKIFF_TCP_CLOSE_WAIT: return TCP_CLOSE_WAIT;
+	case SKIFF_TCP_CLOSING: return TCP_CLOSING;
+	case SKIFF_TCP_LAST_ACK: return TCP_LAST_ACK;
+	case SKIFF_TCP_TIME_WAIT: return TCP_TIME_WAIT;
+	default: return TCP_CLOSE;
+	}
+}
+
+static void fill_tcp_info(const struct skiff_tcp_sock *sk, struct tcp_info *ti)
+{
+	uint32_t mss;
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = TCP_CLOSE;
+	if (!sk)
+		return;
+	mss = sk->mss ? sk->mss : LINUX_TCP_MSS_DEFAULT;
+	ti->tcpi_state = linux_tcp_state(sk->state);
+	ti->tcpi_retransmits = sk->rtx_count;
+	ti->tcpi_probes = sk->keep_probes;
+	ti->tcpi_backoff = sk->backoff;
+	if (sk->ts_ok)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (sk->sack_ok)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (sk->ws_ok) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = sk->snd_wscale & 0xf;
+		ti->tcpi_rcv_wscale = sk->rcv_wscale & 0xf;
+	}
+	ti->tcpi_rto = (uint32_t)(sk->rto / 1000u);
+	ti->tcpi_ato = sk->quickack_mode ? 0 : 40000;
+	ti->tcpi_snd_mss = mss;
+	ti->tcpi_rcv_mss = sk->peer_mss ? (sk->peer_mss < mss ? sk->peer_mss : mss) : mss;
+	ti->tcpi_unacked = (sk->snd_max - sk->snd_una + mss - 1) / mss;
+	ti->tcpi_rtt = (uint32_t)(sk->srtt / 1000u);
+	ti->tcpi_rttvar = (uint32_t)(sk->rttvar / 1000u);
+	ti->tcpi_snd_cwnd = sk->cc.cwnd ? (sk->cc.cwnd + mss - 1) / mss : 0;
+	ti->tcpi_snd_ssthresh = sk->cc.ssthresh >= 0x7fffffffu / mss * mss ? 0x7fffffffu : sk->cc.ssthresh / mss;
+	ti->tcpi_advmss = mss;
+	ti->tcpi_rcv_space = sk->rcvbuf / 2;
+	ti->tcpi_pmtu = mss + 40u;
+	ti->tcpi_total_retrans = sk->total_retrans;
+}
+
+static int tcp_setsockopt(struct skiff_sock *s, int level, int name, const void *val, socklen_t len);
+
 int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct skiff_fd *e = fdt_get(fd);
@@ -214,7 +456,9 @@ int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 
 	if (!e)
 		return setsockopt(fd, level, name, val, len);
-	if ((int)len < 0)
+	if (e->sock->kind == SKIFF_FD_TCP)
+		rc = tcp_setsockopt(e->sock, level, name, val, len);
+	else if ((int)len < 0)
 		rc = -EINVAL;
 	else if (level == SOL_SOCKET)
 		rc = set_sol_socket(e->sock, name, val, len);
@@ -346,6 +590,205 @@ static int get_sol_ip(struct skiff_sock *s, int name, void *val, socklen_t *lenp
 	return 0;
 }
 
+static int tcp_get_sol_socket(struct skiff_sock *s, int name, void *val, socklen_t *lenp)
+{
+	struct skiff_tcp_sock *sk;
+	union {
+		int i;
+		struct linger lg;
+		struct timeval tv;
+		struct sock_timeval64 tv64;
+	} v;
+	int len = (int)*lenp, lv = (int)sizeof(int);
+
+	if (len < 0)
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	switch (name) {
+	case SO_TYPE:
+		v.i = SOCK_STREAM;
+		break;
+	case SO_DOMAIN:
+		v.i = AF_INET;
+		break;
+	case SO_PROTOCOL:
+		v.i = IPPROTO_TCP;
+		break;
+	case SO_RCVTIMEO_OLD:
+		lv = get_timeout(&s->rcvtimeo_ns, &v, true);
+		break;
+	case SO_SNDTIMEO_OLD:
+		lv = get_timeout(&s->sndtimeo_ns, &v, true);
+		break;
+	case SO_RCVTIMEO_NEW:
+		lv = get_timeout(&s->rcvtimeo_ns, &v, false);
+		break;
+	case SO_SNDTIMEO_NEW:
+		lv = get_timeout(&s->sndtimeo_ns, &v, false);
+		break;
+	case SO_ACCEPTCONN:
+	case SO_ERROR:
+	case SO_REUSEADDR:
+	case SO_REUSEPORT:
+	case SO_KEEPALIVE:
+	case SO_LINGER:
+	case SO_RCVBUF:
+	case SO_SNDBUF: {
+		struct skiff_stack *st = rt_stack(s->rt, s->instance);
+		rt_lock(s->rt, s->instance);
+		sk = tcp_sock_tcb(s);
+		switch (name) {
+		case SO_ACCEPTCONN:
+			v.i = sk && sk->state == SKIFF_TCP_LISTEN;
+			break;
+		case SO_ERROR:
+			v.i = sk ? skiff_tcp_take_error(sk) : 0;
+			break;
+		case SO_REUSEADDR:
+			v.i = sk && sk->reuseaddr;
+			break;
+		case SO_REUSEPORT:
+			v.i = sk && sk->reuseport;
+			break;
+		case SO_KEEPALIVE:
+			v.i = sk && sk->keepalive;
+			break;
+		case SO_LINGER:
+			lv = (int)sizeof(v.lg);
+			v.lg.l_onoff = sk && sk->linger_on;
+			v.lg.l_linger = sk ? (int)sk->linger_s : 0;
+			break;
+		case SO_RCVBUF:
+			v.i = (int)(sk ? sk->rcvbuf : st->cfg.tcp_rcvbuf);
+			break;
+		case SO_SNDBUF:
+			v.i = (int)(sk ? sk->sndbuf : st->cfg.tcp_sndbuf);
+			break;
+		}
+		rt_unlock(s->rt, s->instance);
+		break;
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (len > lv)
+		len = lv;
+	if (len) {
+		if (!val)
+			return -EFAULT;
+		memcpy(val, &v, (size_t)len);
+	}
+	*lenp = (socklen_t)len;
+	return 0;
+}
+
+static int tcp_get_sol_tcp(struct skiff_sock *s, int name, void *val, socklen_t *lenp)
+{
+	struct skiff_tcp_sock *sk;
+	union {
+		int i;
+		char name[LINUX_TCP_CA_NAME_MAX];
+		struct tcp_info ti;
+	} v;
+	int len = (int)*lenp, lv = (int)sizeof(int);
+
+	if (len < 0)
+		return -EINVAL;
+	switch (name) {
+	case TCP_NODELAY:
+	case TCP_CORK:
+	case TCP_MAXSEG:
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+	case TCP_USER_TIMEOUT:
+	case TCP_QUICKACK:
+	case TCP_CONGESTION:
+	case TCP_INFO:
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	memset(&v, 0, sizeof(v));
+	rt_lock(s->rt, s->instance);
+	sk = tcp_sock_tcb(s);
+	switch (name) {
+	case TCP_NODELAY:
+		v.i = sk && sk->nodelay;
+		break;
+	case TCP_CORK:
+		v.i = sk && sk->cork;
+		break;
+	case TCP_MAXSEG:
+		/* tp->mss_cache; the user's value while closed or listening */
+		if (sk && sk->user_mss && (sk->state == SKIFF_TCP_CLOSED || sk->state == SKIFF_TCP_LISTEN))
+			v.i = (int)sk->user_mss;
+		else
+			v.i = sk && sk->mss && sk->state != SKIFF_TCP_CLOSED && sk->state != SKIFF_TCP_LISTEN
+				      ? (int)sk->mss
+				      : LINUX_TCP_MSS_DEFAULT;
+		break;
+	case TCP_KEEPIDLE:
+		v.i = (int)((sk ? sk->keep_idle_ns : 7200000000000ull) / 1000000000ull);
+		break;
+	case TCP_KEEPINTVL:
+		v.i = (int)((sk ? sk->keep_intvl_ns : 75000000000ull) / 1000000000ull);
+		break;
+	case TCP_KEEPCNT:
+		v.i = sk ? sk->keep_cnt : 9;
+		break;
+	case TCP_USER_TIMEOUT:
+		v.i = sk ? (int)(sk->user_timeout_ns / 1000000ull) : 0;
+		break;
+	case TCP_QUICKACK:
+		v.i = sk && sk->quickack_mode;
+		break;
+	case TCP_CONGESTION: {
+		const struct skiff_tcp_cc_ops *ops = sk ? sk->cc.ops : skiff_tcp_cc_default();
+		if (ops && ops->name)
+			strncpy(v.name, ops->name, sizeof(v.name) - 1);
+		lv = LINUX_TCP_CA_NAME_MAX;
+		break;
+	}
+	case TCP_INFO:
+		fill_tcp_info(sk, &v.ti);
+		lv = (int)sizeof(v.ti);
+		break;
+	}
+	rt_unlock(s->rt, s->instance);
+	if (len > lv)
+		len = lv;
+	if (len) {
+		if (!val)
+			return -EFAULT;
+		memcpy(val, &v, (size_t)len);
+	}
+	*lenp = (socklen_t)len;
+	return 0;
+}
+
+static int tcp_setsockopt(struct skiff_sock *s, int level, int name, const void *val, socklen_t len)
+{
+	if ((int)len < 0)
+		return -EINVAL;
+	if (level == SOL_SOCKET)
+		return tcp_set_sol_socket(s, name, val, len);
+	if (level == SOL_TCP)
+		return tcp_set_sol_tcp(s, name, val, len);
+	return -ENOPROTOOPT;
+}
+
+static int tcp_getsockopt(struct skiff_sock *s, int level, int name, void *val, socklen_t *len)
+{
+	if (!len)
+		return -EFAULT;
+	if (level == SOL_SOCKET)
+		return tcp_get_sol_socket(s, name, val, len);
+	if (level == SOL_TCP)
+		return tcp_get_sol_tcp(s, name, val, len);
+	return (int)*len < 0 ? -EINVAL : level == SOL_IP ? -ENOPROTOOPT : -EOPNOTSUPP;
+}
+
 int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct skiff_fd *e = fdt_get(fd);
@@ -353,7 +796,9 @@ int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 	if (!e)
 		return getsockopt(fd, level, name, val, len);
-	if (!len)
+	if (e->sock->kind == SKIFF_FD_TCP)
+		rc = tcp_getsockopt(e->sock, level, name, val, len);
+	else if (!len)
 		rc = -EFAULT;
 	else if (level == SOL_SOCKET)
 		rc = get_sol_socket(e->sock, name, val, len);

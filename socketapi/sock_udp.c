@@ -30,6 +30,7 @@
 #include "dataplane/udp.h"
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_tcp.h"
 
 #define UDP_LEN_MAX 0xFFFFu      /* udp_sendmsg: len > 0xFFFF → EMSGSIZE before anything else */
 #define LINUX_UIO_MAXIOV 1024
@@ -222,6 +223,10 @@ int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!uref_get(fd, &r))
 		return bind(fd, addr, len);
+	if (r.s->kind == SKIFF_FD_TCP) {
+		rc = tcp_sock_bind(r.s, addr, len);
+		goto out;
+	}
 	rc = addr_in(addr, len, &ss);
 	if (rc)
 		goto out;
@@ -261,6 +266,10 @@ int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!uref_get(fd, &r))
 		return connect(fd, addr, len);
+	if (r.s->kind == SKIFF_FD_TCP) {
+		rc = tcp_sock_connect(r.s, addr, len);
+		goto out;
+	}
 	rc = addr_in(addr, len, &ss);
 	if (rc)
 		goto out;
@@ -500,7 +509,9 @@ ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags, const struc
 	if (!uref_get(fd, &r))
 		return sendto(fd, buf, len, flags, to, tolen);
 	rc = to ? addr_in(to, tolen, &ss) : 0;
-	if (!rc)
+	if (!rc && r.s->kind == SKIFF_FD_TCP)
+		rc = tcp_sock_send(r.s, &iov, 1, flags); /* tcp_sendmsg ignores msg_name */
+	else if (!rc)
 		rc = udp_send(&r, &iov, 1, to ? &ss : NULL, tolen, flags, NULL);
 	uref_put(&r);
 	if (rc < 0) {
@@ -550,6 +561,10 @@ ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
 			rc = -EINVAL;
 	if (rc)
 		goto out;
+	if (r.s->kind == SKIFF_FD_TCP) {
+		rc = tcp_sock_send(r.s, msg->msg_iov, (int)msg->msg_iovlen, flags);
+		goto out;
+	}
 	parse_cmsgs(msg, &cm);
 	rc = udp_send(&r, msg->msg_iov, (int)msg->msg_iovlen, namelen ? &ss : NULL, namelen, flags, &cm);
 out:
@@ -634,9 +649,13 @@ ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr
 		return recvfrom(fd, buf, len, flags, from, fromlen);
 	if (len > INT_MAX)
 		iov.iov_len = INT_MAX; /* MAX_RW_COUNT-like clamp, as import_single_range */
-	rc = udp_recv(&r, &iov, 1, flags, &sin, &mflags);
+	if (r.s->kind == SKIFF_FD_TCP)
+		rc = tcp_sock_recv(r.s, &iov, 1, flags, &mflags);
+	else
+		rc = udp_recv(&r, &iov, 1, flags, &sin, &mflags);
 	if (rc >= 0 && from) {
-		int e = addr_out(&sin, sizeof(sin), from, fromlen);
+		/* TCP names no sender: Linux reports a zero length */
+		int e = addr_out(&sin, r.s->kind == SKIFF_FD_TCP ? 0 : (int)sizeof(sin), from, fromlen);
 		if (e)
 			rc = e;
 	}
@@ -680,11 +699,15 @@ ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags)
 			rc = -EINVAL;
 	if (rc)
 		goto out;
-	rc = udp_recv(&r, msg->msg_iov, (int)msg->msg_iovlen, flags, &sin, &mflags);
+	if (r.s->kind == SKIFF_FD_TCP)
+		rc = tcp_sock_recv(r.s, msg->msg_iov, (int)msg->msg_iovlen, flags, &mflags);
+	else
+		rc = udp_recv(&r, msg->msg_iov, (int)msg->msg_iovlen, flags, &sin, &mflags);
 	if (rc < 0)
 		goto out;
 	if (msg->msg_name) { /* without a name buffer Linux leaves msg_namelen alone */
-		int e = addr_out(&sin, sizeof(sin), msg->msg_name, &msg->msg_namelen);
+		int e = addr_out(&sin, r.s->kind == SKIFF_FD_TCP ? 0 : (int)sizeof(sin), msg->msg_name,
+				 &msg->msg_namelen);
 		if (e) {
 			rc = e;
 			goto out;
@@ -711,6 +734,11 @@ int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if (!uref_get(fd, &r))
 		return getsockname(fd, addr, len);
+	if (r.s->kind == SKIFF_FD_TCP) {
+		rc = tcp_sock_getsockname(r.s, addr, len);
+		uref_put(&r);
+		return skiff_ret(rc);
+	}
 	rt_lock(r.rt, r.inst);
 	sin_of(&sin, &r.sk->laddr, r.sk->lport);
 	rt_unlock(r.rt, r.inst);
@@ -728,6 +756,11 @@ int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if (!uref_get(fd, &r))
 		return getpeername(fd, addr, len);
+	if (r.s->kind == SKIFF_FD_TCP) {
+		rc = tcp_sock_getpeername(r.s, addr, len);
+		uref_put(&r);
+		return skiff_ret(rc);
+	}
 	rt_lock(r.rt, r.inst);
 	conn = r.sk->connected && r.sk->rport != 0;
 	sin_of(&sin, &r.sk->raddr, r.sk->rport);

@@ -12,8 +12,9 @@
  * one. Blocking calls busy-poll the instance for the configured budget, then sleep
  * on the devices' wakeup fds until data, a timer or the timeout.
  *
- * This slice: AF_INET SOCK_DGRAM (UDP) on skiff; every other domain/type goes to
- * the kernel.
+ * This slice: AF_INET SOCK_DGRAM (UDP) and SOCK_STREAM (TCP) on skiff; every
+ * other domain/type goes to the kernel. TCP data goes through skiff_send/recv/
+ * sendto/recvfrom/sendmsg/recvmsg as for UDP; skiff_poll serves both.
  *
  * The skiff_rt_* calls return 0 (or an id) or -errno; the socket calls return
  * -1 + errno. skiff_socket() with no runtime, or a runtime without instances,
@@ -62,6 +63,12 @@ int skiff_socket(int domain, int type, int protocol);
 int skiff_socket_on(struct skiff_rt *rt, int instance, int domain, int type, int protocol);
 int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int skiff_listen(int fd, int backlog);
+int skiff_accept(int fd, struct sockaddr *addr, socklen_t *len);
+/* flags: SOCK_NONBLOCK | SOCK_CLOEXEC for the new fd. */
+int skiff_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+/* how: SHUT_RD, SHUT_WR, SHUT_RDWR. */
+int skiff_shutdown(int fd, int how);
 ssize_t skiff_send(int fd, const void *buf, size_t len, int flags);
 ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen);
 ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags);
