@@ -14,6 +14,8 @@
 # restart the service → `sockperf throughput` (one way, B → A, at full speed)
 # for N seconds; the rate is what the service counted received → table.
 # Needs root. The kernel's numbers are from this same run on the same pair.
+# Every client run is bounded (timeout N + 60 s); a service that does not stop
+# on SIGTERM within 5 s, or does not get ready, is killed (SIGKILL).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ECHO=${ECHO:-$HERE/../build/tools/skiff-echo}
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--echo PATH] [--variants afxdp,dpdk-af_xdp,kernel] [--seconds N] [--size B]" >&2; exit 2 ;;
 	esac
 done
+case $SECS in '' | *[!0-9]*) echo "veth_bench: --seconds wants a whole number, got '$SECS'" >&2; exit 2 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "veth_bench: needs root (namespaces, XDP)" >&2; exit 2; }
 [ -x "$ECHO" ] || { echo "veth_bench: $ECHO not built" >&2; exit 2; }
 command -v sockperf >/dev/null || { echo "veth_bench: sockperf missing (apt-get install sockperf)" >&2; exit 2; }
@@ -75,11 +78,19 @@ start() { # start VARIANT → SRV
 	done
 	echo "veth_bench: $v service did not start:" >&2
 	sed 's/^/  /' "$LOG/srv.out" >&2
+	# half-started (still setting up, or hung): it must not outlive this attempt
+	kill -KILL "$SRV" 2>/dev/null
+	wait "$SRV" 2>/dev/null
+	SRV=
 	return 1
 }
-stop() {
+stop() { # SIGTERM, 5 s grace, then SIGKILL
 	kill -TERM "$SRV" 2>/dev/null
 	for _ in $(seq 50); do kill -0 "$SRV" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$SRV" 2>/dev/null; then
+		echo "veth_bench: the service ignored SIGTERM for 5 s: SIGKILL" >&2
+		kill -KILL "$SRV" 2>/dev/null
+	fi
 	wait "$SRV" 2>/dev/null
 	SRV=
 }
@@ -97,15 +108,15 @@ for v in ${VARIANTS//,/ }; do
 	[ "$v" = kernel ] && ip_dst=198.18.0.3
 	start "$v" || continue
 	MODE[$v]=$(grep -oE "afxdp on .*|dpdk port .*" "$LOG/srv.out" | head -1)
-	ip netns exec "$B" taskset -c 0 sockperf ping-pong -i "$ip_dst" -p 11111 -m "$SIZE" -t "$SECS" \
-		--full-rtt >"$LOG/pp.out" 2>&1
+	timeout -k 5 $((SECS + 60)) ip netns exec "$B" taskset -c 0 sockperf ping-pong -i "$ip_dst" -p 11111 \
+		-m "$SIZE" -t "$SECS" --full-rtt >"$LOG/pp.out" 2>&1
 	stop
 	P50[$v]=$(pct "$LOG/pp.out" 50.000)
 	P99[$v]=$(pct "$LOG/pp.out" 99.000)
 	P999[$v]=$(pct "$LOG/pp.out" 99.900)
 	start "$v" || continue
-	ip netns exec "$B" taskset -c 0 sockperf throughput -i "$ip_dst" -p 11111 -m "$SIZE" -t "$SECS" \
-		>"$LOG/tp.out" 2>&1
+	timeout -k 5 $((SECS + 60)) ip netns exec "$B" taskset -c 0 sockperf throughput -i "$ip_dst" -p 11111 \
+		-m "$SIZE" -t "$SECS" >"$LOG/tp.out" 2>&1
 	stop
 	rx=$(grep -oE "rx [0-9]+ datagrams" "$LOG/srv.out" | awk '{print $2}')
 	RATE[$v]=$(awk -v n="${rx:-0}" -v t="$SECS" 'BEGIN { printf "%.0f", n / t }')

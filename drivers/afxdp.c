@@ -2,28 +2,44 @@
  *
  * open: resolve the config → interface facts (ifindex, MTU, MAC, rx queues) →
  *   steering program attached (xdp_steer.c) → one UMEM of frames * nqueues
- *   frames with a skiff_pkt descriptor per frame and a free stack of frame
- *   indices → one socket per queue sharing the UMEM (the first tries
- *   zero-copy, falls back to copy; later ones inherit its mode), busy-poll
- *   options → each fill ring primed → each socket inserted into the XSK map.
- *   Any failure unwinds what was built.
+ *   frames with a skiff_pkt descriptor and a state byte per frame and a free
+ *   stack of frame indices → one socket per queue sharing the UMEM (the first
+ *   tries zero-copy, falls back to copy; later ones inherit its mode), busy-poll
+ *   options → each fill ring primed (and kicked when the kernel asks) → each
+ *   socket inserted into the XSK map. Any failure unwinds what was built.
  * rx_burst: reap completions (and retry a refused tx kick); for each queue in
  *   round-robin order peek the rx ring, point each frame's descriptor at the
  *   received bytes (off = XDP headroom), release the ring, refill the fill
- *   ring from the free stack.
+ *   ring from the free stack; an empty pass kicks the kernel (recvfrom) when
+ *   the fill ring asks for a wake-up or busy-poll is on (xdpsock's pattern),
+ *   and a refused rx kick is retried on the next pass.
  * pool: alloc pops the free stack (off = SKIFF_HEADROOM), free pushes it.
  * tx_burst: on the first queue: reap completions, reserve tx slots for as many
  *   frames as fit, write addr = frame start + off, submit, kick with sendto when
  *   the kernel asks (copy mode sends at most 32 frames per call: kick again while
  *   it answers EAGAIN, bounded). Transmitted frames stay the driver's until the
  *   completion ring returns them to the free stack.
+ * next_event: work that no fd announces — descriptors a refused (EBUSY,
+ *   ENOBUFS, ENETDOWN...) or bounded kick left on the tx ring, a refused rx
+ *   kick, copy-mode frames waiting for their completion — makes the device due
+ *   at the last burst's `now` + a retry delay: 20 us, doubling up to 1 ms while
+ *   bursts make no progress (a dead link must not spin a core), back to 20 us
+ *   when they do. Nothing pending: UINT64_MAX.
  * close: detach the program, delete sockets and UMEM, free memory.
  *
- * Frame states: free stack | fill ring | received, held by the stack | tx ring
- * until completion. Frames are indexed by addr / frame_size (aligned UMEM).
+ * Frame states (one byte per frame, checked on every transition): free (free
+ * stack) → fill (fill ring, then the kernel's) → rx (received, held by the
+ * stack) | free → app (allocated, held by the stack); rx|app → tx (tx ring until
+ * completion) → free; rx|app → free (pool free). A transition from the wrong
+ * state (a double free, a frame sent twice or after its free, a completion or
+ * rx descriptor for a frame the kernel does not hold) is counted in
+ * frame_state_errors and ignored (the frame is not pushed twice); builds
+ * without NDEBUG also assert. Frames are indexed by addr / frame_size
+ * (aligned UMEM).
  */
 #include "afxdp.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
@@ -62,6 +78,8 @@
 #define AFXDP_BUSY_POLL_US 20
 #define AFXDP_TX_BATCH 32u           /* copy mode: frames the kernel sends per sendto */
 #define AFXDP_FILL_BATCH 64u         /* refill when at least this many slots are missing */
+#define AFXDP_RETRY_MIN_NS 20000ull  /* next_event delay while work is pending (the runtime's sleep floor) */
+#define AFXDP_RETRY_MAX_NS 1000000ull /* ... doubling up to this while bursts make no progress */
 #define MSG_XSK_PERM "permission denied creating an AF_XDP socket: need CAP_NET_RAW/CAP_NET_ADMIN"
 
 _Static_assert(AFXDP_XDP_HEADROOM >= SKIFF_HEADROOM, "received frames must keep the stack's headroom");
@@ -77,7 +95,12 @@ struct afxdp_queue {
 	unsigned fill_target;  /* frames kept on the fill ring */
 	unsigned tx_inflight;  /* submitted, not yet completed */
 	bool tx_unkicked;      /* the last kick left descriptors on the tx ring */
+	bool rx_unkicked;      /* the last rx wake-up (recvfrom) was refused: retry */
 };
+
+/* Where a frame is (see the top comment); one byte per frame. */
+enum frame_state { FS_FREE = 0, FS_FILL, FS_RX, FS_TX, FS_APP };
+#define FS_BIT(s) (1u << (s))
 
 struct afxdp_dev {
 	struct skiff_dev dev;       /* first: the ops get this pointer */
@@ -88,6 +111,7 @@ struct afxdp_dev {
 	struct xsk_umem *umem;
 	struct skiff_pkt *descs;    /* one per frame */
 	uint32_t *free_stack;       /* frame indices */
+	uint8_t *fstate;            /* enum frame_state, one per frame */
 	unsigned free_top;
 	unsigned nframes;
 	unsigned frame_size;
@@ -99,6 +123,8 @@ struct afxdp_dev {
 	bool zerocopy;
 	bool busy_poll;             /* options accepted */
 	bool busy_poll_wanted;
+	uint64_t last_now;          /* `now` of the last burst: next_event counts from it */
+	uint64_t retry_ns;          /* current retry delay for pending work (0: none yet) */
 	struct skiff_afxdp_stats stats;
 };
 
@@ -136,11 +162,47 @@ static bool is_pow2(unsigned v) { return v && !(v & (v - 1)); }
 static uint64_t frame_addr(const struct afxdp_dev *d, uint32_t idx) { return (uint64_t)idx * d->frame_size; }
 static uint32_t frame_index(const struct afxdp_dev *d, uint64_t addr) { return (uint32_t)(addr / d->frame_size); }
 
-static void free_push(struct afxdp_dev *d, uint32_t idx)
+/* A transition from a state in `from` (FS_BIT mask) to `to`. From any other
+ * state (or for an index outside the UMEM) it is a bug of the frame's user —
+ * a double free, a frame sent twice — or of the kernel: counted, refused. */
+static void frame_violation(struct afxdp_dev *d)
 {
-	if (d->free_top >= d->nframes || idx >= d->nframes)
-		abort(); /* double free or a foreign address: a bug, never input-driven */
-	d->free_stack[d->free_top++] = idx;
+	d->stats.frame_state_errors++;
+	assert(!"afxdp: frame state violation (double free, a frame used after its free or sent twice)");
+}
+
+static bool frame_move(struct afxdp_dev *d, uint32_t idx, unsigned from, enum frame_state to)
+{
+	if (idx >= d->nframes || !(FS_BIT(d->fstate[idx]) & from)) {
+		frame_violation(d);
+		return false;
+	}
+	d->fstate[idx] = (uint8_t)to;
+	return true;
+}
+
+/* The frame goes back on the free stack, when it comes from a state in `from`. */
+static void free_push(struct afxdp_dev *d, uint32_t idx, unsigned from)
+{
+	if (!frame_move(d, idx, from, FS_FREE))
+		return;
+	d->free_stack[d->free_top++] = idx; /* cannot overflow: a frame is pushed only from a non-free state */
+}
+
+static uint32_t free_pop(struct afxdp_dev *d, enum frame_state to)
+{
+	uint32_t idx = d->free_stack[--d->free_top];
+	d->fstate[idx] = (uint8_t)to; /* the free stack holds only free frames */
+	return idx;
+}
+
+/* Index of a descriptor that claims to be ours, or nframes when it is not one of ours. */
+static uint32_t desc_index(const struct afxdp_dev *d, const struct skiff_pkt *p)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)d->descs;
+	if (a < b || a >= b + (uintptr_t)d->nframes * sizeof(*p) || (a - b) % sizeof(*p))
+		return d->nframes;
+	return (uint32_t)((a - b) / sizeof(*p));
 }
 
 /* Completions: transmitted frames come back to the free stack. */
@@ -151,10 +213,10 @@ static void comp_reap(struct afxdp_dev *d, struct afxdp_queue *q)
 		return;
 	n = xsk_ring_cons__peek(&q->comp, d->ring, &idx);
 	for (uint32_t i = 0; i < n; i++)
-		free_push(d, frame_index(d, *xsk_ring_cons__comp_addr(&q->comp, idx + i)));
+		free_push(d, frame_index(d, *xsk_ring_cons__comp_addr(&q->comp, idx + i)), FS_BIT(FS_TX));
 	if (n) {
 		xsk_ring_cons__release(&q->comp, n);
-		q->tx_inflight -= n;
+		q->tx_inflight = n < q->tx_inflight ? q->tx_inflight - n : 0;
 		d->stats.tx_completed += n;
 	}
 }
@@ -165,35 +227,40 @@ static void comp_reap_all(struct afxdp_dev *d)
 		comp_reap(d, &d->q[i]);
 }
 
+/* Wake the kernel's rx side (NAPI). A refusal other than EAGAIN/EINTR
+ * (ENETDOWN, ENXIO, EBUSY...) is retried on the next pass, and next_event
+ * says so. */
 static void kick_rx(struct afxdp_dev *d, struct afxdp_queue *q)
 {
 	d->stats.kicks++;
-	if (recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL) < 0 && errno != EAGAIN && errno != EINTR)
+	q->rx_unkicked = false;
+	if (recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL) < 0 && errno != EAGAIN && errno != EINTR) {
 		d->stats.kick_busy++;
+		q->rx_unkicked = true;
+	}
 }
 
-/* Keep fill_target frames on the fill ring, in batches. */
-static void fill_refill(struct afxdp_dev *d, struct afxdp_queue *q, bool force)
+/* Keep fill_target frames on the fill ring, in batches. Returns the count submitted. */
+static unsigned fill_refill(struct afxdp_dev *d, struct afxdp_queue *q, bool force)
 {
 	uint32_t slots = xsk_prod_nb_free(&q->fill, d->ring);
 	uint32_t queued = d->ring - slots, want, idx;
 
 	if (queued >= q->fill_target)
-		return;
+		return 0;
 	want = q->fill_target - queued;
 	if (want < AFXDP_FILL_BATCH && queued > 0 && !force)
-		return;
+		return 0;
 	if (want > d->free_top) {
 		want = d->free_top;
 		d->stats.fill_starved++;
 	}
 	if (want == 0 || xsk_ring_prod__reserve(&q->fill, want, &idx) != want)
-		return;
+		return 0;
 	for (uint32_t i = 0; i < want; i++)
-		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = frame_addr(d, d->free_stack[--d->free_top]);
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = frame_addr(d, free_pop(d, FS_FILL));
 	xsk_ring_prod__submit(&q->fill, want);
-	if (xsk_ring_prod__needs_wakeup(&q->fill))
-		kick_rx(d, q);
+	return want;
 }
 
 /* ---- pool -------------------------------------------------------------------- */
@@ -216,7 +283,7 @@ static unsigned afxdp_pool_alloc(struct skiff_pool *pool, struct skiff_pkt **pkt
 	if (n > d->free_top)
 		n = d->free_top;
 	for (unsigned i = 0; i < n; i++) {
-		struct skiff_pkt *p = &d->descs[d->free_stack[--d->free_top]];
+		struct skiff_pkt *p = &d->descs[free_pop(d, FS_APP)];
 		pkt_reset(p);
 		p->off = SKIFF_HEADROOM;
 		p->len = 0;
@@ -229,7 +296,7 @@ static void afxdp_pool_free(struct skiff_pool *pool, struct skiff_pkt **pkts, un
 {
 	struct afxdp_dev *d = pool_dev(pool);
 	for (unsigned i = 0; i < n; i++)
-		free_push(d, (uint32_t)(pkts[i] - d->descs));
+		free_push(d, desc_index(d, pkts[i]), FS_BIT(FS_APP) | FS_BIT(FS_RX));
 }
 
 static const struct skiff_pool_ops afxdp_pool_ops = { afxdp_pool_alloc, afxdp_pool_free };
@@ -249,35 +316,43 @@ static unsigned rx_queue(struct afxdp_dev *d, struct afxdp_queue *q, struct skif
 			 uint64_t now)
 {
 	uint32_t idx;
-	unsigned got = xsk_ring_cons__peek(&q->rx, n, &idx);
+	unsigned peeked = xsk_ring_cons__peek(&q->rx, n, &idx), got = 0, filled;
 
-	for (unsigned i = 0; i < got; i++) {
+	for (unsigned i = 0; i < peeked; i++) {
 		const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&q->rx, idx + i);
 		uint32_t fi = frame_index(d, desc->addr);
-		struct skiff_pkt *p = &d->descs[fi];
+		struct skiff_pkt *p;
+		if (!frame_move(d, fi, FS_BIT(FS_FILL), FS_RX))
+			continue; /* not a frame the kernel held: never hand it up twice */
+		p = &d->descs[fi];
 		pkt_reset(p);
 		p->off = (uint32_t)(desc->addr - frame_addr(d, fi));
 		p->len = desc->len;
 		p->flags = rx_link_flags(skiff_pkt_data(p), p->len);
 		p->ts = now;
-		pkts[i] = p;
+		pkts[got++] = p;
 		d->stats.rx_bytes += desc->len;
 	}
-	if (got)
-		xsk_ring_cons__release(&q->rx, got);
+	if (peeked)
+		xsk_ring_cons__release(&q->rx, peeked);
 	d->stats.rx_packets += got;
 	if (q->qid - d->q[0].qid < SKIFF_AFXDP_STATS_QUEUES)
 		d->stats.rx_by_queue[q->qid - d->q[0].qid] += got;
-	fill_refill(d, q, false);
-	if (got == 0 && d->busy_poll)
-		kick_rx(d, q); /* drives the NAPI busy-poll loop */
+	filled = fill_refill(d, q, false);
+	/* xdpsock's pattern: an empty pass wakes the kernel when the fill ring asks
+	 * (need_wakeup: the driver stopped for want of fill descriptors) or to drive
+	 * the NAPI busy-poll loop; so does a refill it asks for, and a refused kick
+	 * is retried. One wake-up per pass at most. */
+	if (q->rx_unkicked || (d->busy_poll && peeked == 0) ||
+	    ((peeked == 0 || filled) && xsk_ring_prod__needs_wakeup(&q->fill)))
+		kick_rx(d, q);
 	return got;
 }
 
 /* Wake the kernel's transmit path. Copy mode sends up to 32 frames per call and
  * answers EAGAIN while more are queued; completions are reaped between calls so
- * a full completion ring cannot stall it. Bounded: whatever is left goes out on
- * the next tx_burst or rx_burst. */
+ * a full completion ring cannot stall it. Bounded: whatever is left is retried
+ * by the next burst, and next_event makes the runtime come back for it. */
 static void kick_tx(struct afxdp_dev *d, struct afxdp_queue *q)
 {
 	unsigned rounds = q->tx_inflight / AFXDP_TX_BATCH + 2;
@@ -298,19 +373,49 @@ static void kick_tx(struct afxdp_dev *d, struct afxdp_queue *q)
 	q->tx_unkicked = xsk_prod_nb_free(&q->tx, d->ring) != d->ring;
 }
 
+/* Work that no fd will announce: descriptors left on the tx ring, a refused rx
+ * wake-up, or (copy mode) frames whose completion the next burst must reap. */
+static bool work_pending(const struct afxdp_dev *d)
+{
+	for (unsigned i = 0; i < d->nq; i++) {
+		const struct afxdp_queue *q = &d->q[i];
+		if (q->tx_unkicked || q->rx_unkicked || (!d->zerocopy && q->tx_inflight))
+			return true;
+	}
+	return false;
+}
+
+/* After a burst: the retry delay next_event adds to `now`. Progress (frames
+ * received, queued or completed) resets it to the minimum; a burst that moved
+ * nothing while work is pending doubles it, up to the maximum. */
+static void retry_update(struct afxdp_dev *d, uint64_t now, bool progress)
+{
+	d->last_now = now;
+	if (!work_pending(d)) {
+		d->retry_ns = 0;
+		return;
+	}
+	if (progress || d->retry_ns == 0)
+		d->retry_ns = AFXDP_RETRY_MIN_NS;
+	else
+		d->retry_ns = d->retry_ns * 2 < AFXDP_RETRY_MAX_NS ? d->retry_ns * 2 : AFXDP_RETRY_MAX_NS;
+}
+
 static unsigned afxdp_rx_burst(struct skiff_dev *dev, struct skiff_pkt **pkts, unsigned n, uint64_t now)
 {
 	struct afxdp_dev *d = dev_of(dev);
+	uint64_t completed = d->stats.tx_completed;
 	unsigned got = 0;
 
 	comp_reap_all(d);
 	if (d->q[0].tx_unkicked)
-		kick_tx(d, &d->q[0]); /* frames a refused kick left behind */
+		kick_tx(d, &d->q[0]); /* frames a refused or bounded kick left behind */
 	for (unsigned k = 0; k < d->nq && got < n; k++) {
 		struct afxdp_queue *q = &d->q[(d->rx_next + k) % d->nq];
 		got += rx_queue(d, q, pkts + got, n - got, now);
 	}
 	d->rx_next = (d->rx_next + 1) % d->nq;
+	retry_update(d, now, got > 0 || d->stats.tx_completed != completed);
 	return got;
 }
 
@@ -332,14 +437,24 @@ static unsigned afxdp_tx_burst(struct skiff_dev *dev, struct skiff_pkt **pkts, u
 	struct afxdp_dev *d = dev_of(dev);
 	struct afxdp_queue *q = &d->q[0];
 	uint32_t max_len = (uint32_t)d->dev.mtu + AFXDP_L2_OVERHEAD;
+	uint64_t completed = d->stats.tx_completed;
 	unsigned done = 0, queued = 0;
 	uint32_t idx = 0;
-	(void)now;
 
 	comp_reap(d, q);
 	for (; done < n; done++) {
 		struct skiff_pkt *p = pkts[done];
 		struct xdp_desc *desc;
+		uint32_t fi;
+		if (p->pool == &d->pool) {
+			fi = desc_index(d, p);
+			if (fi >= d->nframes || !(FS_BIT(d->fstate[fi]) & (FS_BIT(FS_APP) | FS_BIT(FS_RX)))) {
+				/* sent twice, or after its free: the frame is not the
+				 * caller's to give; counted, taken, not touched */
+				frame_violation(d);
+				continue;
+			}
+		}
 		if (p->chain || p->len > max_len || p->len == 0) {
 			/* the stack sends one frame per packet: a chain (or a frame
 			 * beyond MTU + 18) is a bug upstream; dropped, counts as taken */
@@ -355,9 +470,11 @@ static unsigned afxdp_tx_burst(struct skiff_dev *dev, struct skiff_pkt **pkts, u
 				break; /* no free frame: the caller keeps p */
 			p = c;
 		}
+		fi = (uint32_t)(p - d->descs);
+		d->fstate[fi] = FS_TX;
 		xsk_ring_prod__reserve(&q->tx, 1, &idx); /* cannot fail: a slot is free */
 		desc = xsk_ring_prod__tx_desc(&q->tx, idx);
-		desc->addr = frame_addr(d, (uint32_t)(p - d->descs)) + p->off;
+		desc->addr = frame_addr(d, fi) + p->off;
 		desc->len = p->len;
 		desc->options = 0;
 		d->stats.tx_bytes += p->len;
@@ -372,6 +489,7 @@ static unsigned afxdp_tx_burst(struct skiff_dev *dev, struct skiff_pkt **pkts, u
 		d->stats.tx_ring_full++;
 	if (q->tx_inflight)
 		kick_tx(d, q);
+	retry_update(d, now, queued > 0 || d->stats.tx_completed != completed);
 	return done;
 }
 
@@ -383,10 +501,14 @@ static int afxdp_wakeup_fd(struct skiff_dev *dev)
 	return d->epfd >= 0 ? d->epfd : d->q[0].fd;
 }
 
+/* Pending work no fd announces is due at the last burst's time + the retry
+ * delay (already past when the caller's clock has moved on: due now). */
 static uint64_t afxdp_next_event(struct skiff_dev *dev)
 {
-	(void)dev;
-	return UINT64_MAX;
+	struct afxdp_dev *d = dev_of(dev);
+	if (!work_pending(d))
+		return UINT64_MAX;
+	return d->last_now + (d->retry_ns ? d->retry_ns : AFXDP_RETRY_MIN_NS);
 }
 
 /* ---- lifetime ------------------------------------------------------------------------ */
@@ -410,6 +532,7 @@ static void dev_destroy(struct afxdp_dev *d)
 	free(d->q);
 	free(d->descs);
 	free(d->free_stack);
+	free(d->fstate);
 	free(d);
 }
 
@@ -528,7 +651,8 @@ static int umem_create(struct afxdp_dev *d, const struct afxdp_params *p, char *
 	}
 	d->descs = calloc(d->nframes, sizeof(*d->descs));
 	d->free_stack = calloc(d->nframes, sizeof(*d->free_stack));
-	if (!d->descs || !d->free_stack)
+	d->fstate = calloc(d->nframes, sizeof(*d->fstate)); /* all FS_FREE */
+	if (!d->descs || !d->free_stack || !d->fstate)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < d->nframes; i++) {
 		struct skiff_pkt *pk = &d->descs[i];
@@ -634,6 +758,8 @@ static int queues_start(struct afxdp_dev *d, char *err, size_t errlen)
 		struct afxdp_queue *q = &d->q[i];
 		int rc;
 		fill_refill(d, q, true);
+		if (xsk_ring_prod__needs_wakeup(&q->fill))
+			kick_rx(d, q);
 		if (d->epfd >= 0) {
 			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 			if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, q->fd, &ev) < 0)

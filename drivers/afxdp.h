@@ -9,7 +9,15 @@
  *
  * Queues: rx_burst round-robins over all configured queues; transmit goes on the
  * first one (queue_first). wakeup_fd is the socket of that queue, or an epoll fd
- * over all sockets when there are several.
+ * over all sockets when there are several. It says nothing about transmit:
+ * while frames wait on the tx ring after a refused kick (link down, EBUSY,
+ * ENOBUFS), a refused rx wake-up needs repeating, or copy-mode frames await
+ * their completion, next_event is due (the last burst's `now` + 20 us, backing
+ * off to 1 ms while nothing moves), so a caller that sleeps on wakeup_fd must
+ * bound its sleep by next_event and call rx_burst or tx_burst then.
+ *
+ * Frame misuse (a double free, a frame sent twice or after its free) is
+ * counted in frame_state_errors and refused; builds without NDEBUG assert.
  *
  * Checksums: caps = 0 (AF_XDP carries no checksum metadata here). A Linux peer
  * on a veth (or another virtual device with tx checksum offload) sends
@@ -71,7 +79,8 @@ struct skiff_afxdp_stats {
 	uint64_t tx_copied;               /* frames from another pool, copied into a UMEM frame */
 	uint64_t fill_starved;            /* refills that found no free frame */
 	uint64_t kicks;                   /* sendto/recvfrom wake-ups */
-	uint64_t kick_busy;               /* wake-ups answered EBUSY/ENOBUFS/...: retried later */
+	uint64_t kick_busy;               /* wake-ups answered EBUSY/ENOBUFS/ENETDOWN/...: retried later */
+	uint64_t frame_state_errors;      /* double frees, frames sent twice...: refused (see afxdp.c) */
 	/* kernel counters (XDP_STATISTICS), summed over queues */
 	uint64_t k_rx_dropped, k_rx_invalid_descs, k_tx_invalid_descs;
 	uint64_t k_rx_ring_full, k_rx_fill_ring_empty_descs, k_tx_ring_empty_descs;

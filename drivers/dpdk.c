@@ -14,18 +14,25 @@
  *     nothing for bursts under 4), frames beyond what the caller asked for wait
  *     in a small stash for the next call (next_event says "now" while it holds
  *     any, since no fd announces them). Per mbuf: the descriptor is in the mbuf
- *     (rte_mbuf_to_priv), so receiving is filling off/len/flags. Multi-segment
- *     mbufs are dropped (not expected: MTU 1500 and 2 KiB buffers, no scatter).
- *   tx_burst: per frame, write data_off/len back into the mbuf (frames of
- *     another skiff pool are copied into one of ours), then the L4 checksum a
+ *     (rte_mbuf_to_priv), so receiving is filling off/len/flags. An mbuf of
+ *     another pool has no descriptor there: copied into one of ours (or dropped,
+ *     counted, when none is free or it does not fit). Multi-segment mbufs are
+ *     dropped (not expected: MTU 1500 and 2 KiB buffers, no scatter).
+ *   tx_burst: per frame, write data_off/len back into the mbuf when it can go
+ *     out in place (a direct, unshared mbuf of this port's pool); anything else
+ *     is copied into one of ours: frames of another pool — another port's too,
+ *     whose mempool may go while our PMD still holds the mbuf —, mbufs on an
+ *     external buffer or attached to another, mbufs with refcnt > 1. ol_flags
+ *     keep only RTE_MBUF_F_EXTERNAL. Then the L4 checksum a
  *     frame asks for: the port's offload when it has it (pseudo-header in the
  *     field, lengths, ol_flags), else in software. rte_eth_tx_prepare +
  *     rte_eth_tx_burst; frames neither sent nor dropped stay the caller's, always
  *     a suffix of the burst, as driver.h requires.
  *   pool alloc/free: rte_pktmbuf_alloc_bulk / rte_pktmbuf_free_bulk.
  *   close: stop and close the port, free the pool, unless the stack still holds
- *     frames of it (then it and the small device struct are kept, so those
- *     frames stay valid: free frames before closing a device).
+ *     frames of it (then it and the small device struct are kept on a list, so
+ *     those frames stay valid; skiff_dpdk_eal_fini frees a kept pool once its
+ *     frames are back, and refuses with -EBUSY while any is still out).
  * wakeup_fd: net_tap only, from its rx interrupt support (intr_conf.rxq): the fd
  * is the tap queue's own fd, readable while frames wait, so it needs no arming
  * and nobody reads it. Every other PMD: -1 (the socket layer polls). Their rx
@@ -97,6 +104,7 @@ struct dpdk_dev {
 	struct skiff_dpdk_stats stats;
 	uint16_t stash_at, stash_n;  /* received, not yet handed out: stash[at..at+n) */
 	struct skiff_pkt *stash[DPDK_RX_BURST];
+	struct dpdk_dev *kept_next;  /* on eal.kept once closed with frames out */
 };
 
 static const struct skiff_dev_ops dpdk_ops;
@@ -126,8 +134,9 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
  * The one global of this driver. The EAL itself is process-wide and can be
  * initialised only once, so the record of how it was brought up (to answer a
  * second init with the same or different args), which ports are open (to refuse
- * a second open and to refuse fini while any is) and a sequence for unique pool
- * names must be process-wide too. The data path never reads it. */
+ * a second open and to refuse fini while any is), the pools of closed ports
+ * that still have frames out (fini refuses while any has) and a sequence for
+ * unique pool names must be process-wide too. The data path never reads it. */
 
 enum eal_phase { EAL_DOWN, EAL_UP, EAL_FAILED, EAL_FINI };
 
@@ -140,6 +149,7 @@ static struct {
 	unsigned open_ports;
 	unsigned pool_seq;
 	bool port_open[RTE_MAX_ETHPORTS];
+	struct dpdk_dev *kept;       /* closed devices whose pool still had frames out */
 } eal = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static bool args_equal(const char *const *args, unsigned n)
@@ -289,12 +299,32 @@ int skiff_dpdk_eal_init(const char *const *args, unsigned n, char *err, size_t e
 	return rc;
 }
 
+static unsigned count_held(struct rte_mempool *mp);
+
+/* With eal.lock held: free the kept pools whose frames have all come back;
+ * true when none is left. */
+static bool kept_release_locked(void)
+{
+	struct dpdk_dev **pp = &eal.kept;
+	while (*pp) {
+		struct dpdk_dev *d = *pp;
+		if (count_held(d->mp) == 0) {
+			*pp = d->kept_next;
+			rte_mempool_free(d->mp);
+			free(d);
+		} else {
+			pp = &d->kept_next;
+		}
+	}
+	return eal.kept == NULL;
+}
+
 int skiff_dpdk_eal_fini(void)
 {
 	int rc = 0;
 	pthread_mutex_lock(&eal.lock);
-	if (eal.open_ports)
-		rc = -EBUSY;
+	if (eal.open_ports || !kept_release_locked())
+		rc = -EBUSY; /* a port is open, or frames of a closed port's pool are still out */
 	else if (eal.phase == EAL_UP) {
 		rc = rte_eal_cleanup();
 		eal.phase = EAL_FINI;
@@ -422,8 +452,8 @@ static void tx_l4_csum(struct dpdk_dev *d, struct rte_mbuf *m, uint8_t *frame, u
 	m->l2_len = s.l2_len;
 	m->l3_len = s.l3_len;
 	m->l4_len = s.l4_hdr_len;
-	m->ol_flags = RTE_MBUF_F_TX_IPV4 |
-		      (s.proto == IPPROTO_UDP_ ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 |
+		       (s.proto == IPPROTO_UDP_ ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);
 	d->stats.tx_hw_csum++;
 }
 
@@ -517,6 +547,30 @@ static uint32_t rx_flags(const struct rte_mbuf *m)
 	return f;
 }
 
+/* An rx mbuf of another pool (a PMD or rx callback that hands out mbufs of its
+ * own) has no skiff descriptor in its private area: its bytes and rx flags go
+ * into one of ours and it is freed. NULL (dropped, counted) when none is free
+ * or the frame is larger than one of ours holds. */
+static struct rte_mbuf *rx_adopt(struct dpdk_dev *d, struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(d->mp);
+	char *dst = c ? rte_pktmbuf_append(c, m->data_len) : NULL;
+	if (!dst) {
+		if (c)
+			rte_pktmbuf_free(c);
+		rte_pktmbuf_free(m);
+		d->stats.rx_nombuf++;
+		return NULL;
+	}
+	memcpy(dst, rte_pktmbuf_mtod(m, const void *), m->data_len);
+	c->ol_flags = m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK |
+				     RTE_MBUF_F_RX_VLAN_STRIPPED);
+	c->vlan_tci = m->vlan_tci;
+	rte_pktmbuf_free(m);
+	d->stats.rx_copied++;
+	return c;
+}
+
 /* One received mbuf as a skiff frame; NULL when dropped. */
 static struct skiff_pkt *rx_pkt(struct dpdk_dev *d, struct rte_mbuf *m, uint64_t now)
 {
@@ -526,6 +580,8 @@ static struct skiff_pkt *rx_pkt(struct dpdk_dev *d, struct rte_mbuf *m, uint64_t
 		d->stats.rx_multiseg++;
 		return NULL;
 	}
+	if (m->pool != d->mp && !(m = rx_adopt(d, m)))
+		return NULL;
 	p = &priv_of(m)->pkt;
 	priv_of(m)->held = 1;
 	pkt_reset(p, m);
@@ -570,6 +626,20 @@ static unsigned dpdk_rx_burst(struct skiff_dev *dev, struct skiff_pkt **pkts, un
 	return got;
 }
 
+/* Whether p can go out in place: an mbuf of this port's own pool that is
+ * direct and not shared. Anything else is copied into one of ours: a frame of
+ * another (skiff or not) pool — another port's mempool may be freed while our
+ * PMD still holds the mbuf —, an mbuf attached to an external buffer (mlx5 MPRQ)
+ * or to another mbuf, an mbuf someone else holds a reference to. */
+static bool tx_in_place(const struct dpdk_dev *d, const struct skiff_pkt *p)
+{
+	const struct rte_mbuf *m;
+	if (p->pool != &d->pool)
+		return false;
+	m = mbuf_of(p);
+	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+}
+
 /* The mbuf that carries p on the wire, prepared; NULL with *why = -EINVAL for a
  * frame to drop, -ENOBUFS when no mbuf is free for a copy (retry later). */
 static struct rte_mbuf *tx_mbuf(struct dpdk_dev *d, struct skiff_pkt *p, bool *copied, int *why)
@@ -582,8 +652,7 @@ static struct rte_mbuf *tx_mbuf(struct dpdk_dev *d, struct skiff_pkt *p, bool *c
 		*why = -EINVAL;
 		return NULL;
 	}
-	if (p->pool->ops == &dpdk_pool_ops) {
-		/* Ours, or another dpdk port's: the PMD frees it to its own mempool. */
+	if (tx_in_place(d, p)) {
 		m = mbuf_of(p);
 		priv_of_pkt(p)->held = 0; /* the PMD's from here; back to the caller (set again) if not sent */
 		m->data_off = (uint16_t)p->off;
@@ -605,7 +674,9 @@ static struct rte_mbuf *tx_mbuf(struct dpdk_dev *d, struct skiff_pkt *p, bool *c
 		memcpy(frame, skiff_pkt_data(p), p->len);
 		*copied = true;
 	}
-	m->ol_flags = 0; /* a received mbuf sent back out still holds rx flags */
+	/* a received mbuf sent back out still holds rx flags; the buffer-type
+	 * flag stays, or the free would not know how to release the buffer */
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	m->tx_offload = 0;
 	if (p->flags & SKIFF_PKT_TX_L4_CSUM)
 		tx_l4_csum(d, m, frame, p->len);
@@ -706,11 +777,20 @@ static void count_held_cb(struct rte_mempool *mp, void *opaque, void *obj, unsig
 	*n += priv_of(obj)->held != 0;
 }
 
+static unsigned count_held(struct rte_mempool *mp)
+{
+	unsigned n = 0;
+	if (mp)
+		rte_mempool_obj_iter(mp, count_held_cb, &n);
+	return n;
+}
+
 /* Stop and close the port (once configured), then free the pool unless frames
- * of it are still out: those keep it, and d, alive for good. */
+ * of it are still out: those keep it, and d, alive (on eal.kept) until
+ * skiff_dpdk_eal_fini finds every frame back. */
 static void dev_teardown(struct dpdk_dev *d)
 {
-	unsigned out = 0;
+	unsigned out;
 	if (d->stash_n)
 		pool_free(&d->pool, d->stash + d->stash_at, d->stash_n);
 	d->stash_n = 0;
@@ -719,11 +799,14 @@ static void dev_teardown(struct dpdk_dev *d)
 		rte_eth_dev_close(d->port);
 	}
 	port_release(d->port);
-	if (d->mp)
-		rte_mempool_obj_iter(d->mp, count_held_cb, &out);
+	out = count_held(d->mp);
 	if (out) {
 		rte_log(RTE_LOG_WARNING, RTE_LOGTYPE_USER1,
 			"skiff: dpdk %s closed with %u frames still held: its pool stays allocated\n", d->dev.name, out);
+		pthread_mutex_lock(&eal.lock);
+		d->kept_next = eal.kept;
+		eal.kept = d;
+		pthread_mutex_unlock(&eal.lock);
 		return;
 	}
 	rte_mempool_free(d->mp);

@@ -14,8 +14,12 @@
  * driver holds received frames the caller has not asked for yet, else
  * UINT64_MAX; no lock domain. Offload caps are advertised only when the port
  * offers them; a frame with SKIFF_PKT_TX_L4_CSUM gets its checksum anyway (in
- * software where the port cannot). Free every frame before closing a device:
- * frames still held then keep its mbuf pool allocated for the process's life.
+ * software where the port cannot). Frames go out in place when they are direct,
+ * unshared mbufs of the port's own pool; any other frame (another pool, another
+ * port's, an external-buffer or shared mbuf) is copied. Received mbufs of a
+ * pool other than the port's are copied into one of its own. Free every frame
+ * before closing a device: frames still held then keep its mbuf pool allocated
+ * (and skiff_dpdk_eal_fini refuses) until they come back.
  *
  * This header carries no DPDK types, so code that only opens devices (the socket
  * layer, tools) builds without DPDK headers.
@@ -54,7 +58,8 @@ struct skiff_dpdk_config {
 int skiff_dpdk_eal_init(const char *const *args, unsigned n, char *err, size_t errlen);
 
 /* Releases the EAL (rte_eal_cleanup) at process end. -EBUSY while a port is
- * open. Afterwards the EAL cannot come back in this process: skiff_dpdk_open()
+ * open, or while a frame of a closed port's pool is still out (free it, then
+ * call again: the pool is released then). Afterwards the EAL cannot come back in this process: skiff_dpdk_open()
  * and skiff_dpdk_eal_init() return -ESHUTDOWN. Closing the last port does not
  * call this by itself, so a program may close and reopen devices freely. */
 int skiff_dpdk_eal_fini(void);
@@ -72,9 +77,13 @@ struct skiff_dpdk_stats {
 	uint64_t tx;             /* frames the PMD accepted */
 	uint64_t rx_multiseg;    /* dropped: frame did not fit one mbuf */
 	uint64_t tx_invalid;     /* dropped: chained, out of buffer bounds, or refused by tx_prepare */
-	uint64_t tx_copied;      /* frames from a non-dpdk pool, copied into an mbuf */
+	uint64_t tx_copied;      /* frames not sendable in place (another pool, another port's pool, an
+	                          * external/indirect or shared mbuf), copied into an mbuf */
 	uint64_t tx_hw_csum;     /* L4 checksums left to the port */
 	uint64_t tx_sw_csum;     /* L4 checksums the driver filled in software */
+	uint64_t rx_copied;      /* received mbufs of another pool (no skiff descriptor), copied */
+	uint64_t rx_nombuf;      /* dropped: such an mbuf could not be copied (none of ours free, or
+	                          * more bytes than one of ours holds) */
 };
 void skiff_dpdk_stats(struct skiff_dev *dev, struct skiff_dpdk_stats *out);
 

@@ -1,18 +1,31 @@
 /* xdp_steer.c — loads ebpf/steer.bpf.c (bpftool skeleton) through libxdp.
  *
  * open:  check the interface and its rx queues → make sure bpffs is mounted →
- *        take /run/skiff/xdp.lock → remove stale skiff programs (owner record
- *        missing or its process gone) → open the skeleton (not loaded: libxdp
- *        loads it as a dispatcher component) → xdp_program__attach native,
- *        else SKB → write the owner record → unlock.
+ *        take <run dir>/xdp.lock → sweep records of programs that no longer
+ *        exist → remove stale skiff programs from the interface → open the
+ *        skeleton (not loaded: libxdp loads it as a dispatcher component) →
+ *        xdp_program__attach native, else SKB → create the owner record and
+ *        lock it → unlock. A run dir that cannot be written: one warning line,
+ *        no records, and no stale program is ever removed.
  * maps:  add/del entries through the skeleton's map fds (loaded by the attach).
- * close: lock → detach → remove the owner record → unlock → free.
+ * close: lock → detach → remove the owner record, drop its lock → unlock → free.
  *
- * Owner records (/run/skiff/xdp-prog-<id>.pid, "pid starttime ifindex ifname")
- * are keyed by BPF program id, which is unique machine-wide, so they work
- * across network namespaces. The start time guards against pid reuse. No
- * globals: libbpf/libxdp print callbacks are swapped around each call sequence
- * that may print and restored afterwards.
+ * Liveness comes from the kernel, not from /proc (pids mean nothing across pid
+ * namespaces, and a parent may exit while forked children hold the sockets):
+ *  - the owner record (<run dir>/xdp-prog-<prog id>.pid, "pid ifindex ifname",
+ *    informational) is flock()ed LOCK_EX by its owner for the program's whole
+ *    life, through an fd kept in the steer struct; the kernel drops the lock
+ *    when the owner and every child sharing that open file are gone. A reaper
+ *    that gets LOCK_EX|LOCK_NB knows they are.
+ *  - the program's XSKMAP: the kernel removes a socket from it when the socket
+ *    closes, so a populated map means someone still receives through it.
+ * A skiff_steer program is stale when (its record's lock is free, or it has no
+ * record and is older than STEER_ORPHAN_AGE_NS) and its XSKMAP is empty.
+ * Records are keyed by BPF program id, unique machine-wide, so they work across
+ * network namespaces.
+ *
+ * One global: a mutex around the swap of libbpf/libxdp's process-wide print
+ * callbacks (quieted around each call sequence that may print, then restored).
  */
 #include "xdp_steer.h"
 
@@ -25,7 +38,7 @@
 #include <linux/magic.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +49,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -46,6 +60,7 @@
 
 #define STEER_RUN_DIR "/run/skiff"
 #define STEER_BPFFS "/sys/fs/bpf"
+#define STEER_ORPHAN_AGE_NS 5000000000ull /* a skiff program without a record is not stale before this age */
 #define MSG_ATTACH_PERM "permission denied attaching XDP to %s: need CAP_NET_ADMIN/CAP_BPF"
 
 struct skiff_xdp_steer {
@@ -55,6 +70,7 @@ struct skiff_xdp_steer {
 	int ifindex;
 	unsigned rx_queues;   /* 0: unknown */
 	uint32_t prog_id;
+	int record_fd;         /* owner record, flock(LOCK_EX) held until close; -1: none */
 	char ifname[IF_NAMESIZE];
 	char record[PATH_MAX]; /* owner record path, "" when none written */
 };
@@ -100,9 +116,17 @@ struct print_saved {
 	libxdp_print_fn_t xdp;
 };
 
+/* The print callbacks are process-wide: two threads swapping them at once could
+ * restore each other's quiet callback for good. Held from prints_quiet() to
+ * prints_restore() (never nested). */
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct print_saved prints_quiet(void)
 {
-	struct print_saved s = { libbpf_set_print(quiet_libbpf), libxdp_set_print(quiet_libxdp) };
+	struct print_saved s;
+	pthread_mutex_lock(&print_lock);
+	s.bpf = libbpf_set_print(quiet_libbpf);
+	s.xdp = libxdp_set_print(quiet_libxdp);
 	return s;
 }
 
@@ -110,6 +134,7 @@ static void prints_restore(struct print_saved s)
 {
 	libbpf_set_print(s.bpf);
 	libxdp_set_print(s.xdp);
+	pthread_mutex_unlock(&print_lock);
 }
 
 static const char *errstr(int rc)
@@ -218,88 +243,73 @@ static const char *run_dir(void)
 	return d && *d ? d : STEER_RUN_DIR;
 }
 
-/* Start time of a process in clock ticks since boot (/proc/PID/stat field 22), 0 if unknown. */
-static unsigned long long proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long t = 0;
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (!p)
-		return 0;
-	/* after ")": state(3) ppid(4) ... starttime(22): skip 19 more fields */
-	p++;
-	for (int field = 2; field < 21 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
-}
-
 static void record_path(char *buf, size_t len, uint32_t prog_id)
 {
 	snprintf(buf, len, "%s/xdp-prog-%u.pid", run_dir(), prog_id);
 }
 
-/* true when the program's owner record is missing or names a dead process. */
-static bool owner_gone(uint32_t prog_id)
+/* Create the owner record of s->prog_id and take its lock, kept (record_fd)
+ * until close: the kernel drops it when the last holder of this open file goes
+ * (this process and any child forked with it, in whatever pid namespace). */
+static int record_create(struct skiff_xdp_steer *s)
 {
-	char path[PATH_MAX];
-	unsigned long long start = 0;
-	int pid = 0;
-	FILE *f;
-	int n;
-
-	record_path(path, sizeof(path), prog_id);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	n = fscanf(f, "%d %llu", &pid, &start);
-	fclose(f);
-	if (n != 2 || pid <= 0)
-		return true;
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return true;
-	return proc_start_time(pid) != start;
-}
-
-static int record_write(struct skiff_xdp_steer *s)
-{
-	char tmp[PATH_MAX + 8];
-	pid_t me = getpid();
-	FILE *f;
+	char line[96];
+	int fd, e, n;
 
 	record_path(s->record, sizeof(s->record), s->prog_id);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->record);
-	f = fopen(tmp, "we");
-	if (!f)
-		goto out;
-	fprintf(f, "%d %llu %d %s\n", (int)me, proc_start_time(me), s->ifindex, s->ifname);
-	if (fclose(f) == 0 && rename(tmp, s->record) == 0)
-		return 0;
-out:
-	unlink(tmp);
-	s->record[0] = '\0';
-	return -errno;
+	fd = open(s->record, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		e = errno;
+		s->record[0] = '\0';
+		return -e;
+	}
+	n = snprintf(line, sizeof(line), "%d %d %s\n", (int)getpid(), s->ifindex, s->ifname);
+	errno = 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, line, (size_t)n) != n) {
+		e = errno ? errno : EIO; /* saved before unlink/close can change it (a short write sets none) */
+		unlink(s->record);
+		close(fd);
+		s->record[0] = '\0';
+		return -e;
+	}
+	s->record_fd = fd;
+	return 0;
 }
 
-static void record_remove(uint32_t prog_id)
+static void record_drop(struct skiff_xdp_steer *s)
+{
+	if (s->record_fd < 0)
+		return;
+	unlink(s->record); /* first: nobody opens it after the lock goes */
+	close(s->record_fd);
+	s->record_fd = -1;
+	s->record[0] = '\0';
+}
+
+enum record_state {
+	RECORD_MISSING,  /* no record for this program */
+	RECORD_LIVE,     /* its owner (or a child sharing the open file) holds the lock */
+	RECORD_DEAD,     /* lock taken here: every holder is gone (*lockfd holds it now) */
+	RECORD_UNKNOWN,  /* cannot tell: treated as live */
+};
+
+static enum record_state record_probe(uint32_t prog_id, int *lockfd)
 {
 	char path[PATH_MAX];
+	int fd;
+
+	*lockfd = -1;
 	record_path(path, sizeof(path), prog_id);
-	unlink(path);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? RECORD_MISSING : RECORD_UNKNOWN;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		return e == EWOULDBLOCK ? RECORD_LIVE : RECORD_UNKNOWN;
+	}
+	*lockfd = fd;
+	return RECORD_DEAD;
 }
 
 /* Serialises stale detection + attach + record writing between skiff processes. */
@@ -327,55 +337,207 @@ static void run_unlock(int fd)
 		close(fd); /* drops the flock */
 }
 
+/* ---- what the kernel knows about a program ------------------------------------------- */
+
+/* Info of program prog_id, with up to `nmaps` of its map ids in maps. */
+static int prog_info(uint32_t prog_id, struct bpf_prog_info *info, uint32_t *maps, uint32_t nmaps)
+{
+	uint32_t len = sizeof(*info);
+	int fd = bpf_prog_get_fd_by_id(prog_id), rc;
+
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	info->nr_map_ids = nmaps;
+	info->map_ids = (uint64_t)(uintptr_t)maps;
+	rc = bpf_obj_get_info_by_fd(fd, info, &len) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* 1 when the program's XSKMAP holds a socket, 0 when it holds none, -errno when
+ * unknown. The kernel removes a socket from every XSKMAP when it closes, so a
+ * populated map means some process — in any pid namespace, with any /run — still
+ * receives through this program. XSKMAP entries cannot be read from user space
+ * (lookup: EOPNOTSUPP; get_next_key walks every index, populated or not), so
+ * each index is probed with an insert of an unbound AF_XDP socket under
+ * BPF_NOEXIST: EEXIST means occupied. Closing the probe socket takes it out of
+ * every slot it landed in (and only those: an owner's own insert replaces it).
+ * Meanwhile (well under a millisecond) frames for skiff's addresses arriving on
+ * a queue with no socket are dropped instead of passed. Without the privilege
+ * to look the program up (CAP_SYS_ADMIN): unknown, and the program stays. */
+static int xskmap_populated(uint32_t prog_id)
+{
+	uint32_t maps[16], key, next;
+	struct bpf_prog_info info;
+	int rc = prog_info(prog_id, &info, maps, 16), found = -ENOENT;
+
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < 16 && found == -ENOENT; i++) {
+		struct bpf_map_info mi;
+		uint32_t len = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(maps[i]), probe;
+		bool first = true;
+
+		if (mfd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (bpf_obj_get_info_by_fd(mfd, &mi, &len) < 0 || mi.type != BPF_MAP_TYPE_XSKMAP) {
+			close(mfd);
+			continue;
+		}
+		probe = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (probe < 0) {
+			found = -errno;
+			close(mfd);
+			break;
+		}
+		found = 0;
+		while (bpf_map_get_next_key(mfd, first ? NULL : &key, &next) == 0) {
+			uint32_t val = (uint32_t)probe;
+			first = false;
+			key = next;
+			if (bpf_map_update_elem(mfd, &key, &val, BPF_NOEXIST) < 0) {
+				found = errno == EEXIST ? 1 : -errno;
+				break;
+			}
+		}
+		close(probe);
+		close(mfd);
+	}
+	return found;
+}
+
+/* Nanoseconds since the program was loaded, or 0 when unknown. */
+static uint64_t prog_age_ns(uint32_t prog_id)
+{
+	struct bpf_prog_info info;
+	struct timespec ts;
+	uint64_t now;
+
+	if (prog_info(prog_id, &info, NULL, 0) < 0 || clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return now > info.load_time ? now - info.load_time : 0;
+}
+
 /* ---- stale programs ------------------------------------------------------------------ */
 
-static bool is_stale_skiff(struct xdp_program *p)
+static bool is_skiff_prog(struct xdp_program *p)
 {
 	const char *name = p ? xdp_program__name(p) : NULL;
 	/* the kernel truncates program names to 15 characters */
-	return name && strncmp(name, SKIFF_STEER_PROG_NAME, BPF_OBJ_NAME_LEN - 1) == 0 &&
-	       owner_gone(xdp_program__id(p));
+	return name && strncmp(name, SKIFF_STEER_PROG_NAME, BPF_OBJ_NAME_LEN - 1) == 0;
 }
 
-/* Remove every skiff_steer program on ifindex whose owner is gone. Returns the
- * number removed, or -errno when one could not be removed. */
+/* Whether skiff program prog_id is stale and may go: its owner record's lock is
+ * free (every holder gone) or there is no record and the program is older than
+ * STEER_ORPHAN_AGE_NS (an owner without records between attach and its first
+ * socket), AND its XSKMAP holds no socket. On true, *lockfd holds the dead
+ * record's lock (or -1): remove the record after the detach, then close it. */
+static bool stale_decide(uint32_t prog_id, int *lockfd)
+{
+	enum record_state st = record_probe(prog_id, lockfd);
+
+	if (st == RECORD_LIVE || st == RECORD_UNKNOWN)
+		return false;
+	if (st == RECORD_MISSING && prog_age_ns(prog_id) < STEER_ORPHAN_AGE_NS)
+		return false;
+	if (xskmap_populated(prog_id) != 0) {
+		/* a socket still receives through it (or the map cannot be read) */
+		if (*lockfd >= 0)
+			close(*lockfd);
+		*lockfd = -1;
+		return false;
+	}
+	return true;
+}
+
+static void reaped(uint32_t id, int lockfd)
+{
+	char path[PATH_MAX];
+	record_path(path, sizeof(path), id);
+	unlink(path); /* a missing record too: nothing to do */
+	if (lockfd >= 0)
+		close(lockfd);
+}
+
+/* Remove every skiff_steer program on ifindex that is stale (stale_decide).
+ * Returns the number removed, or -errno when one could not be removed. */
 static int reap_stale(int ifindex)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	enum xdp_attach_mode mode;
 	struct xdp_program *p;
-	int removed = 0, rc = 0;
+	int removed = 0, rc = 0, lockfd;
 
 	if (!mp || libxdp_get_error(mp))
 		return 0; /* nothing attached */
 	mode = xdp_multiprog__attach_mode(mp);
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (is_stale_skiff(p)) {
+		if (is_skiff_prog(p) && stale_decide(xdp_program__id(p), &lockfd)) {
 			uint32_t id = xdp_program__id(p);
 			rc = xdp_multiprog__detach(mp);
 			if (rc == 0) {
-				record_remove(id);
+				reaped(id, lockfd);
 				removed++;
+			} else if (lockfd >= 0) {
+				close(lockfd);
 			}
 		}
 		xdp_multiprog__close(mp);
 		return rc ? rc : removed;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
-		if (!is_stale_skiff(p))
-			continue;
 		uint32_t id = xdp_program__id(p);
-		int r = xdp_program__detach(p, ifindex, mode, 0);
+		int r;
+		if (!is_skiff_prog(p) || !stale_decide(id, &lockfd))
+			continue;
+		r = xdp_program__detach(p, ifindex, mode, 0);
 		if (r == 0) {
-			record_remove(id);
+			reaped(id, lockfd);
 			removed++;
 		} else {
+			if (lockfd >= 0)
+				close(lockfd);
 			rc = r;
 		}
 	}
 	xdp_multiprog__close(mp);
 	return rc ? rc : removed;
+}
+
+/* Records of programs that no longer exist (their owner was killed and the
+ * interface went away, taking the program with it), or whose id now belongs to
+ * another program: removed, when no one holds their lock. Under the run lock. */
+static void sweep_records(void)
+{
+	const char *dir = run_dir();
+	struct dirent *de;
+	DIR *dd = opendir(dir);
+
+	if (!dd)
+		return;
+	while ((de = readdir(dd))) {
+		struct bpf_prog_info info;
+		unsigned id = 0;
+		int used = 0, lockfd, rc;
+		bool gone;
+
+		if (sscanf(de->d_name, "xdp-prog-%u.pid%n", &id, &used) != 1 || used == 0 || de->d_name[used] != '\0')
+			continue;
+		if (record_probe(id, &lockfd) != RECORD_DEAD)
+			continue;
+		rc = prog_info(id, &info, NULL, 0);
+		gone = rc == -ENOENT ||
+		       (rc == 0 && strncmp(info.name, SKIFF_STEER_PROG_NAME, BPF_OBJ_NAME_LEN - 1) != 0);
+		if (gone)
+			reaped(id, -1);
+		close(lockfd);
+	}
+	closedir(dd);
 }
 
 int skiff_xdp_steer_attached(int ifindex)
@@ -503,6 +665,7 @@ int skiff_xdp_steer_open_opts(const char *ifname, unsigned nqueues, const struct
 	if (!s)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	memcpy(s->ifname, ifname, strlen(ifname) + 1);
+	s->record_fd = -1;
 	s->ifindex = (int)if_nametoindex(ifname);
 	if (s->ifindex == 0) {
 		free(s);
@@ -519,27 +682,31 @@ int skiff_xdp_steer_open_opts(const char *ifname, unsigned nqueues, const struct
 	ps = prints_quiet();
 	lock = run_lock();
 	if (lock < 0) {
-		if (is_perm(lock))
-			rc = fail(err, errlen, lock,
-				  "permission denied: need CAP_NET_ADMIN/CAP_BPF (and write access to %s)", run_dir());
-		else
-			rc = fail(err, errlen, lock, "cannot lock %s/xdp.lock: %s", run_dir(), errstr(lock));
-		goto out;
-	}
-	rc = reap_stale(s->ifindex);
-	if (rc < 0) {
-		rc = is_perm(rc) ? fail(err, errlen, rc, "permission denied: need CAP_NET_ADMIN/CAP_BPF")
-				 : fail(err, errlen, rc, "cannot remove a stale skiff XDP program from %s: %s",
-					ifname, errstr(rc));
-		goto out;
+		/* No records: nothing tells a dead owner from a live one here, so
+		 * nothing is removed either. */
+		if (!o.quiet)
+			fprintf(stderr, "skiff: %s not writable (%s): running without owner records; stale skiff XDP "
+				"programs are not removed\n", run_dir(), errstr(lock));
+	} else {
+		sweep_records();
+		rc = reap_stale(s->ifindex);
+		if (rc < 0) {
+			rc = is_perm(rc) ? fail(err, errlen, rc, "permission denied: need CAP_NET_ADMIN/CAP_BPF")
+					 : fail(err, errlen, rc, "cannot remove a stale skiff XDP program from %s: %s",
+						ifname, errstr(rc));
+			goto out;
+		}
 	}
 	rc = attach(s, &o, err, errlen);
 	if (rc < 0)
 		goto out;
 	s->prog_id = xdp_program__id(s->prog);
-	rc = record_write(s);
-	if (rc < 0)
-		rc = fail(err, errlen, rc, "cannot write owner record under %s: %s", run_dir(), errstr(rc));
+	if (lock >= 0) {
+		int r = record_create(s);
+		if (r < 0 && !o.quiet)
+			fprintf(stderr, "skiff: cannot write an owner record under %s (%s): running without one\n",
+				run_dir(), errstr(r));
+	}
 out:
 	if (rc < 0) {
 		if (s->mode != XDP_MODE_UNSPEC)
@@ -707,8 +874,7 @@ void skiff_xdp_steer_close(struct skiff_xdp_steer *s)
 			fprintf(stderr, "skiff: cannot detach XDP program %u from %s: %s\n", s->prog_id, s->ifname,
 				errstr(rc));
 	}
-	if (s->record[0])
-		record_remove(s->prog_id);
+	record_drop(s);
 	run_unlock(lock);
 	xdp_program__close(s->prog);
 	steer_bpf__destroy(s->skel);

@@ -12,12 +12,18 @@
  * lead to close) leaves its program attached; that program is harmless (its
  * sockets died with the process, the kernel removes them from the XSK map, and
  * the program then passes every frame) and the next open on the interface
- * finds it and removes it: each attach records its owner in
- * /run/skiff/xdp-prog-<prog id>.pid (pid + process start time), and a program
- * named "skiff_steer" whose owner is gone is stale. Programs of live skiff
- * processes are left alone. A program that handles SIGINT/SIGTERM should set a
- * flag in its handler and call close from its main loop (libxdp is not
- * async-signal-safe, so there is no signal-time cleanup here).
+ * finds it and removes it. Each attach records its owner in
+ * $SKIFF_RUN_DIR (default /run/skiff)/xdp-prog-<prog id>.pid and holds an
+ * flock on that record until close; a program named "skiff_steer" is stale
+ * only when that lock is free (or, with no record at all, when it is older
+ * than 5 s) and its XSK map holds no socket. So programs of live owners are
+ * left alone whatever their pid namespace or /run, including a parent's
+ * program whose forked children still hold the lock or the sockets. Records of
+ * programs that no longer exist (the interface went away) are swept at open.
+ * When the run dir cannot be written, open warns once on stderr and runs
+ * without a record, and removes nothing. A program that handles SIGINT/SIGTERM
+ * should set a flag in its handler and call close from its main loop (libxdp is
+ * not async-signal-safe, so there is no signal-time cleanup here).
  *
  * bpffs: libxdp keeps the dispatcher state under /sys/fs/bpf (or $LIBXDP_BPFFS);
  * open mounts bpffs there when nothing is mounted (root only). `ip netns exec`
@@ -59,7 +65,7 @@ _Static_assert(sizeof(((struct skiff_steer_counters *)0)->packets) == 9 * sizeof
 
 struct skiff_xdp_steer_opts {
 	bool skb_mode;   /* attach in SKB (generic) mode straight away */
-	bool quiet;      /* no note on stderr when native mode falls back to SKB */
+	bool quiet;      /* no note on stderr (native mode falling back to SKB, running without records) */
 };
 
 /* Attach to `ifname` for queues [0, nqueues). opts may be NULL (defaults). */

@@ -6,9 +6,12 @@
  * instance with IF's MAC/MTU, the address, a default route via --gw → runtime →
  * server: bind PORT, recvfrom → (sockperf header? answer only pong requests,
  * with the client bit cleared : echo) → sendto, until SIGINT/SIGTERM or
- * --seconds; client: for each --sizes entry send to --client, wait for the echo,
- * compare bytes, print the round trip. At exit: what crossed and the stack's
- * counters (every non-zero drop reason); the driver detaches its XDP program.
+ * --seconds; client: for each --sizes entry send to --client (a try-number +
+ * size header leads the payload; a transient EAGAIN/ENOBUFS is retried), wait
+ * until that try's own deadline for its echo (late echoes of earlier tries and
+ * other datagrams are ignored), compare bytes, print the round trip from that
+ * try's send. At exit: what crossed and the stack's counters (every non-zero
+ * drop reason); the driver detaches its XDP program.
  * --kernel runs the same loop on kernel sockets (the baseline the bench and the
  * main job print beside skiff).
  * Exit: 0 ok, 1 runtime failure (a client echo missing or wrong), 2 bad usage
@@ -95,7 +98,7 @@ static void usage(const char *argv0)
 		"  --client IP:PORT      client mode: echo each of --sizes through IP:PORT\n"
 		"  --sizes a,b,...       datagram sizes for the client (default 1,64,1472,1473,9000,65507)\n"
 		"  --rounds N            client rounds (default 1)\n"
-		"  --timeout-ms N        client wait per echo (default 2000)\n"
+		"  --timeout-ms N        client wait per try (default 2000; 3 tries)\n"
 		"  --pcap FILE           write every frame skiff receives and sends to FILE\n"
 		"  --list-drivers        print the drivers this build has\n",
 		argv0);
@@ -319,17 +322,64 @@ static void fill(unsigned char *b, size_t n, unsigned seed)
 		b[i] = (unsigned char)((i * 131u + seed * 7u) ^ (i >> 8));
 }
 
+/* Client datagrams start with a header — try number (1 byte), size (u32),
+ * sequence of the size in the run (u16), all big-endian — cut to the datagram's
+ * size, then the fill pattern. The echo server sends the bytes back unchanged, so
+ * an echo is this try's only when every byte matches: a late echo of an earlier
+ * try differs in the first byte (from 1 byte up; an empty datagram cannot tell). */
+#define CLIENT_HDR 7
+#define CLIENT_TRIES 3
+#define CLIENT_SEND_RETRIES 5
+
+static void client_payload(unsigned char *b, size_t n, unsigned seq, unsigned try)
+{
+	unsigned char h[CLIENT_HDR] = { (unsigned char)(0xa0u + try), (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+					(unsigned char)(n >> 8), (unsigned char)n, (unsigned char)(seq >> 8),
+					(unsigned char)seq };
+	fill(b, n, seq);
+	memcpy(b, h, n < CLIENT_HDR ? n : CLIENT_HDR);
+}
+
+/* SO_RCVTIMEO for what is left until `deadline` (at least 1 us: {0,0} means forever). */
+static void set_rcv_deadline(const struct sockops *so, int fd, uint64_t deadline)
+{
+	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 0;
+	struct timeval tv;
+	if (left < 1000)
+		left = 1000;
+	tv.tv_sec = (time_t)(left / 1000000000ull);
+	tv.tv_usec = (suseconds_t)(left % 1000000000ull / 1000);
+	so->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* sendto, retried a few times (1 ms apart) while the stack answers a transient
+ * EAGAIN/ENOBUFS (a full transmit ring, a pool briefly empty). */
+static ssize_t send_retry(const struct sockops *so, int fd, const void *buf, size_t n, const struct sockaddr_in *to)
+{
+	ssize_t w = -1;
+	for (int i = 0; i <= CLIENT_SEND_RETRIES && !g_stop; i++) {
+		w = so->sendto(fd, buf, n, 0, (const struct sockaddr *)to, sizeof(*to));
+		if (w >= 0 || (errno != EAGAIN && errno != ENOBUFS && errno != EINTR))
+			break;
+		usleep(1000);
+	}
+	return w;
+}
+
 /* Client: each size through the echo server; three tries (the first datagram may
- * wait on ARP at either end, and a lost fragment loses the datagram). */
+ * wait on ARP at either end, and a lost fragment loses the datagram). Each try
+ * waits until its own absolute deadline (send + --timeout-ms) however many
+ * other datagrams arrive meanwhile; only the echo of that try counts, and its
+ * round trip is measured from that try's send. */
 static int client(const struct sockops *so, const struct opts *o)
 {
 	static unsigned char out[MAX_DGRAM], in[MAX_DGRAM];
 	struct sockaddr_in me = { .sin_family = AF_INET }, peer = { .sin_family = AF_INET };
-	struct timeval tv = { o->timeout_ms / 1000, (o->timeout_ms % 1000) * 1000 };
 	uint32_t pip;
 	char host[64];
 	const char *colon = strrchr(o->client, ':');
 	int fd, failures = 0;
+	unsigned seq = 0;
 
 	if (!colon || (size_t)(colon - o->client) >= sizeof(host)) {
 		fprintf(stderr, "skiff-echo: bad --client '%s' (want IP:PORT)\n", o->client);
@@ -347,42 +397,54 @@ static int client(const struct sockops *so, const struct opts *o)
 	fd = so->socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || so->bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
 		fprintf(stderr, "skiff-echo: client socket: %s\n", strerror(errno));
+		if (fd >= 0)
+			so->close(fd);
 		return -1;
 	}
-	so->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	printf("skiff-echo: client %s → %s\n", inet_ntoa(me.sin_addr), o->client);
 	for (unsigned r = 0; r < o->rounds && !g_stop; r++) {
-		for (unsigned k = 0; k < o->nsizes && !g_stop; k++) {
+		for (unsigned k = 0; k < o->nsizes && !g_stop; k++, seq++) {
 			size_t sz = o->sizes[k];
 			bool ok = false;
 			uint64_t t0 = 0, t1 = 0;
-			int tries;
-			fill(out, sz, r * 64 + k);
-			for (tries = 0; tries < 3 && !ok && !g_stop; tries++) {
+			unsigned tries, late = 0, stray = 0;
+			for (tries = 0; tries < CLIENT_TRIES && !ok && !g_stop; tries++) {
+				uint64_t deadline;
+				client_payload(out, sz, seq, tries);
 				t0 = now_ns();
-				if (so->sendto(fd, out, sz, 0, (struct sockaddr *)&peer, sizeof(peer)) != (ssize_t)sz) {
+				if (send_retry(so, fd, out, sz, &peer) != (ssize_t)sz) {
 					fprintf(stderr, "skiff-echo: sendto %zu bytes: %s\n", sz, strerror(errno));
 					break;
 				}
-				for (;;) {
-					ssize_t m = so->recvfrom(fd, in, sizeof(in), 0, NULL, NULL);
-					if (m < 0 && errno == EINTR && !g_stop)
+				deadline = t0 + (uint64_t)o->timeout_ms * 1000000ull;
+				while (!g_stop && now_ns() < deadline) {
+					ssize_t m;
+					set_rcv_deadline(so, fd, deadline);
+					m = so->recvfrom(fd, in, sizeof(in), 0, NULL, NULL);
+					if (m < 0 && errno == EINTR)
 						continue;
 					if (m < 0)
-						break; /* timeout: try again */
+						break; /* this try's deadline passed: try again */
 					if ((size_t)m == sz && memcmp(in, out, sz) == 0) {
+						t1 = now_ns();
 						ok = true;
 						break;
 					}
-					/* a late echo of an earlier try: keep waiting */
+					/* an earlier try's late echo, or someone else's datagram */
+					if ((size_t)m == sz && sz > 0 && in[0] != out[0] && memcmp(in + 1, out + 1, sz - 1) == 0)
+						late++;
+					else
+						stray++;
 				}
-				t1 = now_ns();
 			}
 			if (ok)
 				printf("  %6zu bytes ok  rtt %.1f us%s\n", sz, (double)(t1 - t0) / 1000.0,
 				       tries > 1 ? "  (retried)" : "");
 			else
 				printf("  %6zu bytes FAILED\n", sz);
+			if (late || stray)
+				printf("         ignored: %u late echo(es) of earlier tries, %u other datagram(s)\n", late,
+				       stray);
 			failures += !ok;
 		}
 	}

@@ -19,9 +19,30 @@
  *        transmit N frames A → B:Q in bursts of 64 as fast as the rings take
  *        them, wait for every completion, and check that every UMEM frame came
  *        back (frames_free before == after). Exit 0 when all N completed.
- *   hold --if IF --ip A --dir D [--timeout S]
+ *   hold --if IF --ip A --dir D [--timeout S] [--fork]
  *        open, touch D/ready, wait for D/stop, SIGINT or SIGTERM (the handler
  *        only sets a flag), close. Killed with SIGKILL it leaves a stale program.
+ *        --fork: a forked child keeps the device (writes D/child.pid, waits for
+ *        D/stop, exits without close) while the parent exits at once without
+ *        close, as a server whose workers outlive it would.
+ *   stall --if IF --ip A --peer-ip B --peer-mac M --tx N --down-cmd C --up-cmd C [--timeout S]
+ *        run C_down (the peer's link down), transmit N frames (the kick is
+ *        refused: they stay on the tx ring), then behave like the runtime's idle
+ *        loop — sleep on the wakeup fd until next_event, then rx_burst — for
+ *        300 ms (wake-ups counted: the retry must back off), run C_up and go on
+ *        until every frame completed. Exit 0 when next_event was due while
+ *        frames were stranded, the wake-ups stayed bounded and all N completed.
+ *   dfree --if IF
+ *        frame misuse: a double free and a frame sent after its free are counted
+ *        in frame_state_errors and refused (no frame on the free stack twice,
+ *        nothing queued). With asserts on (no NDEBUG) each runs in a forked
+ *        child that must abort with the error counted first.
+ *   count --if IF
+ *        print "skiff_programs: N", the skiff programs attached (nothing opened).
+ *   prints --if IF
+ *        4 threads query IF's programs 500 times each (each query swaps
+ *        libbpf's and libxdp's print callbacks for quiet ones and back): the
+ *        callbacks this program set before must be in place afterwards.
  *   open --if IF [--queue Q] [--queues N] [--zerocopy] [--busy-poll] [--skb]
  *        report skiff programs attached before, open (stale ones are replaced),
  *        report again, close, report again. A failing open prints
@@ -32,13 +53,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +75,9 @@
 #include "dataplane/wire_udp.h"
 #include "drivers/afxdp.h"
 #include "drivers/xdp_steer.h"
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #define BURST 64
 #define TX_INTERVAL_NS 100000000ull
@@ -65,7 +93,8 @@ struct args {
 	bool have_peer_mac;
 	uint16_t port, peer_port;
 	unsigned expect, tx, queue, queues, timeout_s;
-	bool copy, skb, zerocopy, busy_poll;
+	bool copy, skb, zerocopy, busy_poll, fork;
+	const char *down_cmd, *up_cmd;
 };
 
 struct results {
@@ -451,6 +480,36 @@ static int mode_hold(const struct args *a)
 		skiff_xdp_steer_add_ip4(skiff_afxdp_steer(dev), a->ip);
 	printf("prog_id: %u\n", skiff_xdp_steer_prog_id(skiff_afxdp_steer(dev)));
 	fflush(stdout);
+	if (a->fork) {
+		pid_t child = fork();
+		if (child < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (child > 0) {
+			char path[512];
+			FILE *f;
+			snprintf(path, sizeof(path), "%s/child.pid", a->dir);
+			f = fopen(path, "w");
+			if (f) {
+				fprintf(f, "%d\n", (int)child);
+				fclose(f);
+			}
+			touch(a->dir, "ready");
+			printf("parent: exiting without close, child %d keeps the device\n", (int)child);
+			fflush(stdout);
+			_exit(0);
+		}
+		/* the child: holds every fd the parent had; never closes the device */
+		deadline = now_ns() + (uint64_t)a->timeout_s * 1000000000ull;
+		while (!g_stop && now_ns() < deadline && !file_exists(a->dir, "stop")) {
+			unsigned n = skiff_dev_rx(dev, pkts, BURST, now_ns());
+			skiff_pkt_free_burst(pkts, n);
+			if (n == 0)
+				wait_rx(dev, 50);
+		}
+		_exit(0);
+	}
 	touch(a->dir, "ready");
 	deadline = now_ns() + (uint64_t)a->timeout_s * 1000000000ull;
 	while (!g_stop && now_ns() < deadline && !file_exists(a->dir, "stop")) {
@@ -463,6 +522,287 @@ static int mode_hold(const struct args *a)
 	skiff_dev_close(dev);
 	printf("closed: yes\n");
 	return 0;
+}
+
+static void run_cmd(const char *what, const char *cmd)
+{
+	int rc;
+	fflush(stdout);
+	rc = system(cmd);
+	if (rc != 0)
+		printf("note: %s command exited %d: %s\n", what, rc, cmd);
+}
+
+/* The runtime's idle loop: sleep on the wakeup fd until next_event (at least
+ * 20 us, the runtime's floor; at most until `until`), then rx_burst. Returns
+ * the number of wake-ups. */
+static unsigned idle_loop(struct skiff_dev *dev, uint64_t until, uint64_t stop_completed, uint64_t completed0)
+{
+	struct skiff_pkt *pkts[BURST];
+	struct skiff_afxdp_stats st;
+	unsigned wakeups = 0;
+
+	for (;;) {
+		uint64_t now = now_ns(), ne = skiff_dev_next_event(dev), sleep_ns;
+		struct pollfd pfd = { .fd = skiff_dev_wakeup_fd(dev), .events = POLLIN };
+		struct timespec ts;
+		unsigned n;
+
+		skiff_afxdp_stats(dev, &st);
+		if (now >= until || (stop_completed && st.tx_completed - completed0 >= stop_completed))
+			break;
+		sleep_ns = until - now;
+		if (ne != UINT64_MAX)
+			sleep_ns = ne > now + 20000 ? ne - now : 20000;
+		if (sleep_ns > until - now)
+			sleep_ns = until - now;
+		ts.tv_sec = (time_t)(sleep_ns / 1000000000ull);
+		ts.tv_nsec = (long)(sleep_ns % 1000000000ull);
+		(void)ppoll(&pfd, 1, &ts, NULL);
+		n = skiff_dev_rx(dev, pkts, BURST, now_ns());
+		skiff_pkt_free_burst(pkts, n);
+		wakeups++;
+	}
+	return wakeups;
+}
+
+static int mode_stall(const struct args *a)
+{
+	struct skiff_dev *dev = NULL;
+	struct skiff_pkt *pkts[512];
+	struct skiff_afxdp_stats s0, s1, s2;
+	unsigned want = a->tx < 512 ? a->tx : 512, built = 0, accepted = 0, wakeups_down, wakeups_up;
+	uint64_t t_up, t_done;
+	bool due;
+
+	if (!a->down_cmd || !a->up_cmd || !want)
+		return 2;
+	if (dev_open(a, &dev) < 0)
+		return 1;
+	run_cmd("down", a->down_cmd);
+	usleep(200000);
+	skiff_afxdp_stats(dev, &s0);
+	while (built < want) {
+		struct skiff_pkt *p = build_udp(dev, a, built);
+		if (!p)
+			break;
+		pkts[built++] = p;
+	}
+	accepted = skiff_dev_tx(dev, pkts, built, now_ns());
+	skiff_pkt_free_burst(pkts + accepted, built - accepted);
+	skiff_afxdp_stats(dev, &s1);
+	due = skiff_dev_next_event(dev) != UINT64_MAX;
+	printf("stall_accepted: %u\nstall_completed_while_down: %llu\nstall_kicks_refused: %llu\n", accepted,
+	       (unsigned long long)(s1.tx_completed - s0.tx_completed), (unsigned long long)(s1.kick_busy - s0.kick_busy));
+	printf("stall_next_event_due: %s\n", due ? "yes" : "no");
+	/* 300 ms of a dead link: the retry must back off (20 us doubling to 1 ms) */
+	wakeups_down = idle_loop(dev, now_ns() + 300000000ull, 0, 0);
+	skiff_afxdp_stats(dev, &s2);
+	printf("stall_wakeups_down_300ms: %u\nstall_kicks_down: %llu\n", wakeups_down,
+	       (unsigned long long)(s2.kicks - s1.kicks));
+	run_cmd("up", a->up_cmd);
+	t_up = now_ns();
+	wakeups_up = idle_loop(dev, t_up + (uint64_t)a->timeout_s * 1000000000ull, accepted, s0.tx_completed);
+	t_done = now_ns();
+	skiff_afxdp_stats(dev, &s2);
+	printf("stall_completed: %llu\nstall_ms_after_up: %llu\nstall_wakeups_up: %u\nstall_next_event_after: %s\n",
+	       (unsigned long long)(s2.tx_completed - s0.tx_completed), (unsigned long long)((t_done - t_up) / 1000000),
+	       wakeups_up, skiff_dev_next_event(dev) == UINT64_MAX ? "none" : "due");
+	print_counters(dev);
+	skiff_dev_close(dev);
+	return accepted == want && due && wakeups_down < 1000 && s2.tx_completed - s0.tx_completed == accepted ? 0 : 1;
+}
+
+/* ---- frame misuse ---------------------------------------------------------------- */
+
+/* Misuses that touch no ring shared with the kernel (a forked child may run them). */
+enum misuse { MISUSE_DOUBLE_FREE, MISUSE_TX_AFTER_FREE };
+
+static const char *misuse_name(enum misuse m) { return m == MISUSE_DOUBLE_FREE ? "double free" : "sent after its free"; }
+
+/* The misuse itself. Before it, *before holds the stats after the legitimate use. */
+static void misuse_do(struct skiff_dev *dev, const struct args *a, enum misuse m, struct skiff_afxdp_stats *before)
+{
+	struct skiff_pkt *p = build_udp(dev, a, 0);
+	if (!p)
+		return;
+	skiff_pkt_free(p);
+	skiff_afxdp_stats(dev, before);
+	if (m == MISUSE_DOUBLE_FREE)
+		skiff_pkt_free(p);
+	else
+		skiff_dev_tx(dev, &p, 1, now_ns()); /* taken (counted), never queued */
+}
+
+#ifndef NDEBUG
+/* In the child: the device and a pipe for the abort handler. */
+static struct skiff_dev *g_child_dev;
+static int g_child_pipe = -1;
+
+static void on_abort(int sig)
+{
+	struct skiff_afxdp_stats st;
+	char line[128];
+	int n;
+	(void)sig;
+	skiff_afxdp_stats(g_child_dev, &st);
+	n = snprintf(line, sizeof(line), "%llu %u %llu\n", (unsigned long long)st.frame_state_errors, st.frames_free,
+		     (unsigned long long)st.tx_packets);
+	if (write(g_child_pipe, line, (size_t)n) != n) {
+		/* nothing to do: the parent sees no line */
+	}
+	_exit(3);
+}
+#endif
+
+static int misuse_check(struct skiff_dev *dev, const struct args *a, enum misuse m)
+{
+	struct skiff_afxdp_stats before, after;
+	unsigned long long errors, tx;
+	unsigned free_after;
+	bool ok;
+#ifndef NDEBUG
+	int fds[2], status = 0;
+	char line[128] = "";
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa;
+		close(fds[0]);
+		g_child_dev = dev;
+		g_child_pipe = fds[1];
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_abort;
+		sigaction(SIGABRT, &sa, NULL);
+		misuse_do(dev, a, m, &before);
+		_exit(4); /* no assert fired */
+	}
+	close(fds[1]);
+	got = read(fds[0], line, sizeof(line) - 1);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	line[got > 0 ? got : 0] = '\0';
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	skiff_afxdp_stats(dev, &before); /* the child's state at the misuse is a copy of ours */
+	if (sscanf(line, "%llu %u %llu", &errors, &free_after, &tx) != 3) {
+		printf("misuse %s: child exit status %d, no report: the assert did not fire\n", misuse_name(m),
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+		return 1;
+	}
+	/* in the child, at the assert: the error counted, the frame not pushed a
+	 * second time (frames_free as after the legitimate free), nothing queued */
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 3 && errors == 1 && free_after == before.frames_free &&
+	     tx == before.tx_packets;
+	printf("misuse %s: asserted in a child, frame_state_errors %llu, frames_free %u (%u before), tx_packets %llu\n",
+	       misuse_name(m), errors, free_after, before.frames_free, tx);
+	return ok ? 0 : 1;
+#else
+	misuse_do(dev, a, m, &before);
+	skiff_afxdp_stats(dev, &after);
+	errors = after.frame_state_errors - before.frame_state_errors;
+	free_after = after.frames_free;
+	tx = after.tx_packets - before.tx_packets;
+	printf("misuse %s: frame_state_errors +%llu, frames_free %u -> %u, tx_packets +%llu\n", misuse_name(m), errors,
+	       before.frames_free, free_after, tx);
+	ok = errors == 1 && tx == 0 && free_after == before.frames_free;
+	return ok ? 0 : 1;
+#endif
+}
+
+/* ---- print callbacks under threads ------------------------------------------------ */
+
+static int my_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int my_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void *prints_thread(void *arg)
+{
+	int ifindex = *(const int *)arg;
+	for (int i = 0; i < 500; i++)
+		(void)skiff_xdp_steer_attached(ifindex);
+	return NULL;
+}
+
+static int mode_prints(const struct args *a)
+{
+	int ifindex = (int)if_nametoindex(a->ifname);
+	pthread_t t[4];
+	libbpf_print_fn_t b;
+	libxdp_print_fn_t x;
+	bool ok;
+
+	libbpf_set_print(my_libbpf_print);
+	libxdp_set_print(my_libxdp_print);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, prints_thread, &ifindex);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	b = libbpf_set_print(NULL);
+	x = libxdp_set_print(NULL);
+	ok = b == my_libbpf_print && x == my_libxdp_print;
+	printf("prints: libbpf callback %s, libxdp callback %s\n", b == my_libbpf_print ? "restored" : "LOST",
+	       x == my_libxdp_print ? "restored" : "LOST");
+	return ok ? 0 : 1;
+}
+
+static int cmp_uptr(const void *x, const void *y)
+{
+	uintptr_t a = *(const uintptr_t *)x, b = *(const uintptr_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static int mode_dfree(const struct args *a)
+{
+	struct skiff_dev *dev = NULL;
+	struct skiff_pkt **all;
+	struct skiff_afxdp_stats st;
+	unsigned n, dup = 0;
+	int fails = 0;
+
+	if (dev_open(a, &dev) < 0)
+		return 1;
+	fails += misuse_check(dev, a, MISUSE_DOUBLE_FREE);
+	fails += misuse_check(dev, a, MISUSE_TX_AFTER_FREE);
+	/* every frame at most once on the free stack: allocate them all, no repeats */
+	skiff_afxdp_stats(dev, &st);
+	all = calloc(st.frames_total, sizeof(*all));
+	n = all ? skiff_pool_alloc(skiff_dev_pool(dev), all, st.frames_total) : 0;
+	{
+		uintptr_t *sorted = calloc(n ? n : 1, sizeof(*sorted));
+		for (unsigned i = 0; sorted && i < n; i++)
+			sorted[i] = (uintptr_t)all[i];
+		if (sorted)
+			qsort(sorted, n, sizeof(*sorted), cmp_uptr);
+		for (unsigned i = 1; sorted && i < n; i++)
+			dup += sorted[i] == sorted[i - 1];
+		free(sorted);
+	}
+	printf("misuse: allocated %u frames (frames_free was %u), %u repeated\n", n, st.frames_free, dup);
+	fails += n != st.frames_free || dup != 0;
+	skiff_pkt_free_burst(all, n);
+	free(all);
+	skiff_afxdp_stats(dev, &st);
+	printf("misuse: frame_state_errors %llu\n", (unsigned long long)st.frame_state_errors);
+	skiff_dev_close(dev);
+	printf("misuse_result: %s\n", fails ? "FAIL" : "ok");
+	return fails ? 1 : 0;
 }
 
 static int mode_open(const struct args *a)
@@ -503,9 +843,9 @@ static int parse_ip(const char *s, uint32_t *out)
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s run|blast|hold|open --if IF [--ip A --ip6 A6 --peer-ip B --peer-mac M --port P\n"
-			"       --peer-port Q --dir D --expect N --tx N --queue Q --queues N --copy --zerocopy --skb\n"
-			"       --busy-poll --timeout S]\n",
+	fprintf(stderr, "usage: %s run|blast|hold|stall|dfree|count|prints|open --if IF [--ip A --ip6 A6 --peer-ip B --peer-mac M\n"
+			"       --port P --peer-port Q --dir D --expect N --tx N --queue Q --queues N --copy --zerocopy --skb\n"
+			"       --busy-poll --timeout S --fork --down-cmd CMD --up-cmd CMD]\n",
 		argv0);
 	return 2;
 }
@@ -521,7 +861,8 @@ int main(int argc, char **argv)
 		{ "queues", required_argument, NULL, 'Q' },  { "copy", no_argument, NULL, 'c' },
 		{ "skb", no_argument, NULL, 's' },           { "timeout", required_argument, NULL, 'T' },
 		{ "ip6", required_argument, NULL, '6' },     { "zerocopy", no_argument, NULL, 'z' },
-		{ "busy-poll", no_argument, NULL, 'B' },
+		{ "busy-poll", no_argument, NULL, 'B' },      { "fork", no_argument, NULL, 'F' },
+		{ "down-cmd", required_argument, NULL, 'D' }, { "up-cmd", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct args a = { .dir = ".", .port = 7000, .peer_port = 7001, .queues = 1, .timeout_s = 20 };
@@ -549,6 +890,9 @@ int main(int argc, char **argv)
 		case 's': a.skb = true; break;
 		case 'z': a.zerocopy = true; break;
 		case 'B': a.busy_poll = true; break;
+		case 'F': a.fork = true; break;
+		case 'D': a.down_cmd = optarg; break;
+		case 'U': a.up_cmd = optarg; break;
 		case 'T': a.timeout_s = (unsigned)atoi(optarg); break;
 		case '6':
 			if (inet_pton(AF_INET6, optarg, a.ip6) != 1)
@@ -579,5 +923,15 @@ int main(int argc, char **argv)
 		return mode_hold(&a);
 	if (!strcmp(a.mode, "open"))
 		return mode_open(&a);
+	if (!strcmp(a.mode, "count")) {
+		printf("skiff_programs: %d\n", skiff_xdp_steer_attached((int)if_nametoindex(a.ifname)));
+		return 0;
+	}
+	if (!strcmp(a.mode, "stall"))
+		return mode_stall(&a);
+	if (!strcmp(a.mode, "prints"))
+		return mode_prints(&a);
+	if (!strcmp(a.mode, "dfree"))
+		return mode_dfree(&a);
 	return usage(argv[0]);
 }

@@ -16,9 +16,20 @@
 #     reaches skiff (answered; B learns vA's MAC); an NS for skiff's IPv6
 #     address is steered; after exit no XDP program is left on vA
 #  3b 20000 frames in bursts of 64: all complete, every frame back in the pool
+#  3c vA down under 200 queued frames (the kick is refused, they stay on the tx
+#     ring): next_event is due, the retries back off, and once vA is up again a
+#     runtime-style loop (sleep on the wakeup fd until next_event) sends them all
 #   4 SIGTERM: the handler's flag leads to close: no program left
 #   5 SIGKILL: the program stays (stale), the next open replaces it
 #   6 SKB mode, busy-poll, two queues on a two-queue veth pair (+ a missing third queue)
+#   7 owner liveness: a live owner's program is never removed — owner in its own
+#     pid namespace; a parent exited while its forked child holds the device;
+#     an owner whose record is in another run dir (its XSK map is populated) —
+#     and is removed once the owner is gone; a run dir that cannot be written:
+#     a warning, nothing removed; the record of a killed owner whose interface
+#     was deleted is swept by the next open
+#   8 frame misuse (double free, a frame sent after its free): counted, refused
+#   9 libbpf/libxdp print callbacks survive 4 threads querying at once
 # Every wait is bounded; namespaces are removed on exit (trap).
 set -u
 
@@ -256,6 +267,27 @@ check "blast: B's kernel saw no UDP checksum error" eq "$((CSUMERR1 - CSUMERR0))
 echo "  note: B's UDP layer got $((DELIV1 - DELIV0)) of 20000 (the rest: B's backlog drops, if any)"
 check "after blast: no XDP program on $VA" no_xdp "$VA"
 
+# ---- 3c stranded tx frames -----------------------------------------------------------
+echo "3c. frames a refused kick left on the tx ring go out when the link is back"
+read -r DELIV0 _ <<<"$(udp_snmp)"
+inA timeout 60 "$BIN" stall --if "$VA" --ip 198.18.0.2 --peer-ip 198.18.0.1 --peer-mac "$MACB" --peer-port 9 \
+	--tx 200 --timeout 5 --down-cmd "ip link set $VA down" --up-cmd "ip link set $VA up" >"$TMP/stall.log" 2>&1
+RC=$?
+for _ in $(seq 20); do
+	read -r DELIV1 _ <<<"$(udp_snmp)"
+	[ $((DELIV1 - DELIV0)) -ge 200 ] && break
+	sleep 0.1
+done
+grep -E '^(stall|driver)' "$TMP/stall.log" | sed 's/^/    | /'
+check "stall: next_event due while frames wait on the tx ring (was: never)" \
+	eq "$(val "$TMP/stall.log" stall_next_event_due)" yes
+WAKE=$(val "$TMP/stall.log" stall_wakeups_down_300ms)
+check "stall: retries back off while the link is down (${WAKE:-?} wake-ups in 300 ms, want 10..999)" \
+	eval 'ge "$WAKE" 10 && ! ge "$WAKE" 1000'
+check "stall: all 200 completed once the link was back (exit $RC)" eq "$RC" 0
+check "stall: B's kernel got all 200 ($((DELIV1 - DELIV0)))" eq "$((DELIV1 - DELIV0))" 200
+check "after stall: no XDP program on $VA" no_xdp "$VA"
+
 # ---- 4 SIGTERM --------------------------------------------------------------------
 echo "4. SIGTERM: the signal handler's flag leads to close"
 rm -f "$TMP/ready" "$TMP/stop"
@@ -337,6 +369,147 @@ if ip link add "$VA2" netns "$NA" numtxqueues 2 numrxqueues 2 type veth peer nam
 else
 	echo "  note: cannot create a two-queue veth pair: multi-queue part skipped"
 fi
+
+# ---- 7 owner liveness ------------------------------------------------------------------
+echo "7. a live owner's program is never removed; a dead one's is"
+count_progs() { inA "$BIN" count --if "$VA" | sed -n 's/^skiff_programs: //p'; }
+record_of() { echo "${SKIFF_RUN_DIR:-/run/skiff}/xdp-prog-$1.pid"; }
+start_hold() { # start_hold LOG PREFIX... -- ARGS...: a holder in the background → HOLD, waits for ready
+	local log=$1
+	shift
+	local pre=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do pre+=("$1"); shift; done
+	shift
+	rm -f "$TMP/ready" "$TMP/stop" "$TMP/child.pid"
+	"${pre[@]}" ip netns exec "$NA" "$BIN" hold --if "$VA" --dir "$TMP" --timeout 30 "$@" >"$log" 2>&1 &
+	HOLD=$!
+	wait_file "$TMP/ready" 100
+}
+stop_hold() { # touch stop, wait for HOLD (5 s), then SIGKILL
+	touch "$TMP/stop"
+	for _ in $(seq 50); do kill -0 "$HOLD" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$HOLD" 2>/dev/null
+	wait "$HOLD" 2>/dev/null
+}
+
+# 7a: the owner in its own pid namespace (a container sharing /run)
+if command -v unshare >/dev/null && unshare --pid --fork --mount-proc true 2>/dev/null; then
+	if start_hold "$TMP/pidns.log" unshare --pid --fork --kill-child --mount-proc --; then
+		PROG=$(val "$TMP/pidns.log" prog_id)
+		inA timeout 30 "$BIN" open --if "$VA" >"$TMP/pidns-open.log" 2>&1
+		check "7a other pid namespace: the second open left program $PROG alone ($(grep -h '^error:' "$TMP/pidns-open.log"))" \
+			eq "$(count_progs)" 1
+		check "7a its owner record is still there" test -e "$(record_of "$PROG")"
+		stop_hold
+		check "7a the owner closed normally" grep -qx "closed: yes" "$TMP/pidns.log"
+		check "7a then: no XDP program on $VA" no_xdp "$VA"
+	else
+		bad "7a holder in a pid namespace did not start: $(cat "$TMP/pidns.log")"
+		stop_hold
+	fi
+else
+	echo "  note: unshare --pid unavailable: 7a skipped"
+fi
+
+# 7b: the parent exits without close, its forked child keeps the device
+if start_hold "$TMP/fork.log" -- --fork; then
+	PROG=$(val "$TMP/fork.log" prog_id)
+	wait "$HOLD"
+	CHILD=$(cat "$TMP/child.pid" 2>/dev/null)
+	inA timeout 30 "$BIN" open --if "$VA" >"$TMP/fork-open.log" 2>&1
+	check "7b parent gone, child $CHILD alive: program $PROG left alone" eq "$(count_progs)" 1
+	touch "$TMP/stop"
+	for _ in $(seq 50); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$CHILD" 2>/dev/null
+	inA timeout 30 "$BIN" open --if "$VA" >"$TMP/fork-open2.log" 2>&1
+	RC=$?
+	check "7b child gone too: the next open replaces the stale program (exit $RC)" eq "$RC" 0
+	check "7b and removes its record" no_record "$PROG"
+	check "7b then: no XDP program on $VA" no_xdp "$VA"
+else
+	bad "7b forking holder did not start: $(cat "$TMP/fork.log")"
+	stop_hold
+fi
+
+# 7c: the owner keeps its record in another run dir (another /run): the reaper
+# sees no record; the populated XSK map keeps the program
+mkdir -p "$TMP/run2"
+if start_hold "$TMP/run2.log" env SKIFF_RUN_DIR="$TMP/run2" --; then
+	PROG=$(val "$TMP/run2.log" prog_id)
+	sleep 5.5 # older than the 5 s a program without a record is always given
+	inA timeout 30 "$BIN" open --if "$VA" >"$TMP/run2-open.log" 2>&1
+	check "7c no record here, XSK map populated: program $PROG left alone" eq "$(count_progs)" 1
+	kill -KILL "$HOLD"
+	wait "$HOLD" 2>/dev/null
+	inA timeout 30 "$BIN" open --if "$VA" >"$TMP/run2-open2.log" 2>&1
+	RC=$?
+	check "7c owner killed (map empty): the next open replaces it (exit $RC)" eq "$RC" 0
+	check "7c then: no XDP program on $VA" no_xdp "$VA"
+else
+	bad "7c holder with another run dir did not start: $(cat "$TMP/run2.log")"
+	stop_hold
+fi
+
+# 7d: a run dir that cannot be written: warn, run without a record, remove nothing
+touch "$TMP/notadir"
+if start_hold "$TMP/ro.log" --; then
+	PROG=$(val "$TMP/ro.log" prog_id)
+	kill -KILL "$HOLD"
+	wait "$HOLD" 2>/dev/null
+	inA env SKIFF_RUN_DIR="$TMP/notadir/run" timeout 30 "$BIN" open --if "$VA" >"$TMP/ro-open.log" 2>&1
+	check "7d unwritable run dir: one warning line ($(grep -h 'not writable' "$TMP/ro-open.log"))" \
+		eq "$(grep -c 'running without owner records' "$TMP/ro-open.log")" 1
+	check "7d and the stale program $PROG is not removed without records" eq "$(count_progs)" 1
+	inA timeout 30 "$BIN" open --if "$VA" >"$TMP/ro-open2.log" 2>&1
+	check "7d with records again, the next open removes it" no_record "$PROG"
+	inA env SKIFF_RUN_DIR="$TMP/notadir/run" timeout 30 "$BIN" open --if "$VA" >"$TMP/ro-open3.log" 2>&1
+	RC=$?
+	check "7d an unwritable run dir does not stop an open (exit $RC)" eq "$RC" 0
+	check "7d then: no XDP program on $VA" no_xdp "$VA"
+else
+	bad "7d holder did not start: $(cat "$TMP/ro.log")"
+	stop_hold
+fi
+
+# 7e: owner killed, then its interface deleted: the record is swept by the next open anywhere
+VA3=skt${ID}e
+VB3=skt${ID}f
+if ip link add "$VA3" netns "$NA" type veth peer name "$VB3" netns "$NA" 2>/dev/null; then
+	ip -n "$NA" link set "$VA3" up
+	ip -n "$NA" link set "$VB3" up
+	rm -f "$TMP/ready" "$TMP/stop"
+	ip netns exec "$NA" "$BIN" hold --if "$VA3" --dir "$TMP" --timeout 30 >"$TMP/sweep.log" 2>&1 &
+	HOLD=$!
+	if wait_file "$TMP/ready" 100; then
+		PROG=$(val "$TMP/sweep.log" prog_id)
+		kill -KILL "$HOLD"
+		wait "$HOLD" 2>/dev/null
+		ip -n "$NA" link del "$VA3"
+		check "7e owner killed, interface deleted: its record is left behind" test -e "$(record_of "$PROG")"
+		inA timeout 30 "$BIN" open --if "$VA" >"$TMP/sweep-open.log" 2>&1
+		check "7e the next open (on $VA) sweeps it" no_record "$PROG"
+	else
+		bad "7e holder did not start: $(cat "$TMP/sweep.log")"
+		kill -KILL "$HOLD" 2>/dev/null
+		ip -n "$NA" link del "$VA3" 2>/dev/null
+	fi
+else
+	echo "  note: cannot create a third veth pair: 7e skipped"
+fi
+
+# ---- 8 frame misuse -------------------------------------------------------------------
+echo "8. frame misuse is detected and refused"
+inA timeout 30 "$BIN" dfree --if "$VA" --ip 198.18.0.2 --peer-ip 198.18.0.1 --peer-mac "$MACB" >"$TMP/dfree.log" 2>&1
+RC=$?
+grep '^misuse' "$TMP/dfree.log" | sed 's/^/    | /'
+check "double free and a send after free: counted, refused, no frame twice (exit $RC)" eq "$RC" 0
+check "after misuse: no XDP program on $VA" no_xdp "$VA"
+
+# ---- 9 print callbacks -------------------------------------------------------------------
+echo "9. the print-callback swap is serialised between threads"
+inA timeout 60 "$BIN" prints --if "$VA" >"$TMP/prints.log" 2>&1
+RC=$?
+check "the program's own libbpf/libxdp print callbacks are in place afterwards ($(cat "$TMP/prints.log"))" eq "$RC" 0
 
 echo "afxdp driver test: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -16,12 +16,16 @@
 # skiff client → kernel echo server (skiff resolves the kernel's MAC by ARP); skiff
 # reaches ns C through its default gateway; clean exit and no XDP program left
 # (afxdp); error paths: missing interface, missing queue, no permission.
+# Every foreground command is bounded (timeout 60, then SIGKILL); background
+# processes (skiff, the kernel's echo servers) are recorded and killed on exit; a
+# server is used only after it printed "ready". Nothing is mounted on the host:
+# skiff mounts bpffs itself inside the mount namespace `ip netns exec` gives it.
 # Exit 0 all ok, 1 a check failed, 77 skipped (not root, or the driver absent).
 set -u
 ECHO=$1
 VARIANT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-PEER="/usr/bin/python3 $HERE/udp_peer.py"
+PEER=(/usr/bin/python3 "$HERE/udp_peer.py")
 SIZES=1,2,64,512,1472,1473,2000,4000,8972,9000,16384,30000,65000,65507
 
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (namespaces, XDP)"; exit 77; }
@@ -33,10 +37,13 @@ A=skA$id B=skB$id C=skC$id
 VA=vA$id VB=vB$id VB2=vR$id VC=vC$id TAP=skt$id
 LOG=$(mktemp -d /tmp/skiff-it.XXXXXX)
 SKIFF_PID=
+PEER_PIDS=()
 fails=0
 
 cleanup() {
 	[ -n "$SKIFF_PID" ] && kill -9 "$SKIFF_PID" 2>/dev/null
+	for p in "${PEER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
@@ -56,8 +63,6 @@ check() { # check "what" command...
 		fails=$((fails + 1))
 	fi
 }
-
-mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 
 if ! ip netns add "$A" 2>/dev/null; then
 	echo "skip: cannot create network namespaces here"
@@ -121,16 +126,53 @@ start_skiff() { # start_skiff ARGS... → SKIFF_PID, waits for "ready" (10 s)
 	return 1
 }
 
-stop_skiff() { # SIGTERM, wait up to 5 s; returns its exit status
+stop_skiff() { # SIGTERM, wait up to 5 s, then SIGKILL; returns its exit status (137: killed)
 	local rc
 	kill -TERM "$SKIFF_PID" 2>/dev/null
 	for _ in $(seq 50); do
 		kill -0 "$SKIFF_PID" 2>/dev/null || break
 		sleep 0.1
 	done
+	if kill -0 "$SKIFF_PID" 2>/dev/null; then
+		echo "skiff-echo ignored SIGTERM for 5 s: SIGKILL"
+		kill -KILL "$SKIFF_PID" 2>/dev/null
+	fi
 	wait "$SKIFF_PID"
 	rc=$?
 	SKIFF_PID=
+	return $rc
+}
+
+# start_peer NS IP PORT SECONDS LOG → PEER_PID: the kernel's echo server in NS,
+# recorded for cleanup; returns once it printed "ready" (5 s), 1 otherwise.
+start_peer() {
+	local ns=$1 ip=$2 port=$3 secs=$4 log=$5
+	# no timeout(1) in between: $! is the server itself (it stops after SECONDS)
+	ip netns exec "$ns" "${PEER[@]}" server "$ip" "$port" "$secs" >"$log" 2>&1 &
+	PEER_PID=$!
+	PEER_PIDS+=("$PEER_PID")
+	for _ in $(seq 50); do
+		grep -q "ready" "$log" && return 0
+		kill -0 "$PEER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "udp_peer server in $ns did not start:"
+	sed 's/^/     | /' "$log"
+	return 1
+}
+
+stop_peer() { # stop_peer PID: the server is done with (it would stop by itself at its SECONDS)
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# kernel_own_udp: the kernel's own UDP service on 198.18.0.3 (ns A) answers ns B
+kernel_own_udp() {
+	local rc
+	start_peer "$A" 198.18.0.3 9 10 "$LOG/own.out" || return 1
+	timeout -k 5 60 ip netns exec "$B" "${PEER[@]}" client 198.18.0.3 9 1,1472,9000
+	rc=$?
+	stop_peer "$PEER_PID"
 	return $rc
 }
 
@@ -155,15 +197,14 @@ if ! start_skiff "${ARGS[@]}" --ip "$SKIFF_IP/$PREFIX" --port 7; then
 fi
 grep -E "afxdp on|dpdk port" "$LOG/skiff.out" | sed 's/^/     /'
 SKIFF_MAC=$(grep -oE '([0-9a-f]{2}:){5}[0-9a-f]{2} mtu' "$LOG/skiff.out" | head -1 | cut -d' ' -f1)
-check "kernel ping reaches skiff ($SKIFF_IP)" ip netns exec "$PEER_NS" ping -c 3 -i 0.2 -W 2 "$SKIFF_IP"
+check "kernel ping reaches skiff ($SKIFF_IP)" timeout -k 5 60 ip netns exec "$PEER_NS" ping -c 3 -i 0.2 -W 2 "$SKIFF_IP"
 check "kernel resolved skiff's MAC by ARP" kernel_knows_skiff
 check "kernel UDP client <-> skiff echo, sizes $SIZES, byte-exact" \
-	ip netns exec "$PEER_NS" $PEER client "$SKIFF_IP" 7 "$SIZES"
+	timeout -k 5 60 ip netns exec "$PEER_NS" "${PEER[@]}" client "$SKIFF_IP" 7 "$SIZES"
 if [ "$VARIANT" = afxdp ]; then
 	check "the kernel's own address on $VA still answers (steering)" \
-		ip netns exec "$B" ping -c 2 -i 0.2 -W 2 198.18.0.3
-	check "the kernel's own UDP on $VA still works" \
-		bash -c "ip netns exec $A $PEER server 198.18.0.3 9 3 & sleep 0.5; ip netns exec $B $PEER client 198.18.0.3 9 1,1472,9000; rc=\$?; wait; exit \$rc"
+		timeout -k 5 60 ip netns exec "$B" ping -c 2 -i 0.2 -W 2 198.18.0.3
+	check "the kernel's own UDP on $VA still works" kernel_own_udp
 fi
 check "skiff exits cleanly on SIGTERM" stop_skiff
 sed -n '/stack frames/,$p' "$LOG/skiff.out" | sed 's/^/     /'
@@ -171,29 +212,34 @@ sed -n '/stack frames/,$p' "$LOG/skiff.out" | sed 's/^/     /'
 
 # ---- skiff as the client, the kernel as the echo server ----
 ip netns exec "$PEER_NS" ip neigh flush dev "$([ "$VARIANT" = dpdk-tap ] && echo "$TAP" || echo "$VB")" 2>/dev/null
-ip netns exec "$PEER_NS" $PEER server "$PEER_IP" 9 15 >"$LOG/peer.out" 2>&1 &
-PEER_PID=$!
-sleep 0.5
-check "skiff client -> kernel echo server, byte-exact" \
-	ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip "$SKIFF_IP/$PREFIX" --client "$PEER_IP:9" --sizes "$SIZES"
-cp "$LOG/check.out" "$LOG/skiff.out"
-check "skiff resolved the kernel's MAC by ARP" counter_ge "req-out" 1
-if [ -n "$GW" ]; then
-	ip netns exec "$C" $PEER server 198.18.3.2 9 15 >"$LOG/peerc.out" 2>&1 &
-	sleep 0.5
-	check "skiff reaches 198.18.3.2 behind router ns $B via its default gateway" \
-		ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip "$SKIFF_IP/$PREFIX" --gw "$GW" --client 198.18.3.2:9 \
-		--sizes "$GW_SIZES"
+if start_peer "$PEER_NS" "$PEER_IP" 9 15 "$LOG/peer.out"; then
+	check "skiff client -> kernel echo server, byte-exact" \
+		timeout -k 5 60 ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip "$SKIFF_IP/$PREFIX" --client "$PEER_IP:9" --sizes "$SIZES"
+	cp "$LOG/check.out" "$LOG/skiff.out"
+	check "skiff resolved the kernel's MAC by ARP" counter_ge "req-out" 1
+	stop_peer "$PEER_PID"
+else
+	echo "FAIL skiff client -> kernel echo server: no server"
+	fails=$((fails + 1))
 fi
-kill "$PEER_PID" 2>/dev/null
-wait 2>/dev/null
+if [ -n "$GW" ]; then
+	if start_peer "$C" 198.18.3.2 9 15 "$LOG/peerc.out"; then
+		check "skiff reaches 198.18.3.2 behind router ns $B via its default gateway" \
+			timeout -k 5 60 ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip "$SKIFF_IP/$PREFIX" --gw "$GW" \
+			--client 198.18.3.2:9 --sizes "$GW_SIZES"
+		stop_peer "$PEER_PID"
+	else
+		echo "FAIL skiff via its default gateway: no server in ns $C"
+		fails=$((fails + 1))
+	fi
+fi
 [ "$VARIANT" = afxdp ] && check "no XDP program left after the clients" no_xdp_left
 
 # ---- error paths: one line on stderr, exit 2, no crash ----
 one_line_error() { # one_line_error NS ARGS... — expect exit 2 and exactly one stderr line
 	local ns=$1 rc lines
 	shift
-	ip netns exec "$ns" "$@" >/dev/null 2>"$LOG/err"
+	timeout -k 5 60 ip netns exec "$ns" "$@" >/dev/null 2>"$LOG/err"
 	rc=$?
 	lines=$(wc -l <"$LOG/err")
 	cat "$LOG/err"

@@ -11,18 +11,26 @@
  *   rx: the kernel sends UDP datagrams (peer.py send); each must come out of
  *     rx_burst byte-exact (headers field by field, payload, checksums). With
  *     --probe-peer-csum first once more with the peer's tx checksum offload on,
- *     reporting (not failing on) partial checksums.
+ *     reporting (not failing on) partial checksums. Then once more through an
+ *     rx callback that swaps every mbuf for one of a pool without skiff's
+ *     private area: the driver must copy them (rx_copied), byte-exact.
  *   tx: frames crafted here go out through tx_burst; peer.py recv captures them
  *     off the kernel interface and must see each byte-exact, and the kernel's
  *     UDP socket must accept each payload (the checksum verified). Cases:
  *     software checksum; SKIFF_PKT_TX_L4_CSUM (offload, or the driver's software
  *     fill when the port has none) with garbage in the field; a checksum that
  *     computes to zero (must go out as 0xffff); a frame from a non-dpdk pool
- *     (copied); an oversize frame in the middle of a burst (dropped, counted).
+ *     (copied); an oversize frame in the middle of a burst (dropped, counted);
+ *     frames that must not go out in place, each copied (tx_copied) and
+ *     byte-exact on the wire: an mbuf attached to an external buffer (its free
+ *     callback must run once, the mbuf get its own buffer back), an mbuf with
+ *     refcnt 2 (our reference survives), and with --cross-port NAME a frame of
+ *     that second port's pool.
  *   close, reopen of the closed vdev (-ENODEV), eal_fini, init after fini.
  * --mode open: init + open + close only; a failure prints the driver's one-line
  * message on stderr and exits 2 (the script checks error paths with it). With
- * --hold, one frame stays allocated across close and is freed after it.
+ * --hold, one frame stays allocated across close: eal_fini must refuse (-EBUSY)
+ * while it is out, and succeed once it is freed.
  * Output: PASS/FAIL/INFO lines, then "RESULT pass=N fail=M". Exit 0 only if no
  * FAIL. Every wait is bounded in time.
  */
@@ -38,6 +46,11 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "dataplane/csum.h"
 #include "dataplane/view.h"
@@ -56,6 +69,7 @@ struct opts {
 	const char *port;
 	const char *local_ip, *peer_ip;
 	const char *peer_if, *peer_exec, *peer_setup, *peer_py;
+	const char *cross_port; /* a second port whose frames tx must copy */
 	bool probe_peer_csum;
 	bool hold;           /* --mode open: keep one frame across close */
 	const char *const *eal;
@@ -288,9 +302,68 @@ static void rx_round(const struct opts *o, struct skiff_dev *dev, const uint8_t 
 	r->fd_end = fd_readable(fd, 0);
 }
 
+/* An rx callback that hands out mbufs of another pool (no skiff private area),
+ * as some PMDs and applications' callbacks do: the bytes and rx flags move over. */
+static uint16_t rx_swap_cb(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb, uint16_t max,
+			   void *user)
+{
+	struct rte_mempool *mp = user;
+	(void)port;
+	(void)queue;
+	(void)max;
+	for (uint16_t i = 0; i < nb; i++) {
+		struct rte_mbuf *c = rte_pktmbuf_alloc(mp);
+		char *d = c ? rte_pktmbuf_append(c, pkts[i]->data_len) : NULL;
+		if (!d) {
+			if (c)
+				rte_pktmbuf_free(c);
+			continue; /* this one stays as it is */
+		}
+		memcpy(d, rte_pktmbuf_mtod(pkts[i], const void *), pkts[i]->data_len);
+		c->ol_flags = pkts[i]->ol_flags;
+		rte_pktmbuf_free(pkts[i]);
+		pkts[i] = c;
+	}
+	return nb;
+}
+
+static void rx_round_foreign(const struct opts *o, struct skiff_dev *dev, const uint8_t *peer)
+{
+	struct skiff_dpdk_stats before, after;
+	const struct rte_eth_rxtx_callback *cb;
+	struct rte_mempool *mp;
+	struct rx_result r;
+	uint16_t port;
+
+	if (rte_eth_dev_get_port_by_name(o->port, &port) != 0) {
+		check(false, "rx foreign: port id of %s", o->port);
+		return;
+	}
+	mp = rte_pktmbuf_pool_create("drvtest_foreign", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	cb = mp ? rte_eth_add_rx_callback(port, 0, rx_swap_cb, mp) : NULL;
+	if (!cb) {
+		check(false, "rx foreign: pool and rx callback (%s)", rte_strerror(rte_errno));
+		rte_mempool_free(mp);
+		return;
+	}
+	skiff_dpdk_stats(dev, &before);
+	rx_round(o, dev, peer, &r);
+	skiff_dpdk_stats(dev, &after);
+	rte_eth_remove_rx_callback(port, 0, cb); /* the callback struct stays allocated: DPDK's rule */
+	check(r.got == N_RX && r.exact == r.got,
+	      "rx foreign: mbufs of a pool without skiff's private area: %u/%u received, %u byte-exact", r.got,
+	      (unsigned)N_RX, r.exact);
+	check(after.rx_copied - before.rx_copied >= r.got && after.rx_nombuf == before.rx_nombuf,
+	      "rx foreign: each copied into one of the port's mbufs (rx_copied +%llu)",
+	      (unsigned long long)(after.rx_copied - before.rx_copied));
+	check(rte_mempool_avail_count(mp) == 511, "rx foreign: every foreign mbuf went back to its pool (%u/511)",
+	      rte_mempool_avail_count(mp));
+	rte_mempool_free(mp);
+}
+
 /* ---- tx: skiff → kernel ----------------------------------------------------------- */
 
-#define MAX_TX 16
+#define MAX_TX 20
 
 struct tx_case {
 	const char *what;
@@ -300,7 +373,11 @@ struct tx_case {
 	unsigned plen;
 	bool offload;       /* hand it over with SKIFF_PKT_TX_L4_CSUM and garbage in the field */
 	bool foreign;       /* from a non-dpdk pool */
+	bool ext;           /* on an external buffer (mlx5 MPRQ style) */
+	bool shared;        /* refcnt 2: someone else holds the mbuf too */
+	bool cross;         /* from the --cross-port port's pool */
 	bool oversize;      /* must be dropped */
+	struct rte_mbuf *m; /* ext/shared: the mbuf, checked after tx */
 	bool frame_seen, payload_seen;
 };
 
@@ -324,12 +401,53 @@ static void tx_case_make(struct tx_case *c, const struct flow *fl, const char *w
 	c->len = build_udp(c->frame, fl, c->payload, plen, (uint16_t)tag);
 }
 
+/* External buffers: the free callback counts (must run exactly once per buffer). */
+static unsigned ext_freed;
+static void ext_free_cb(void *addr, void *opaque)
+{
+	(void)opaque;
+	rte_free(addr);
+	ext_freed++;
+}
+
+/* Put p's mbuf on an external buffer, as a PMD handing out MPRQ strides does;
+ * the descriptor is pointed at it as rx would. */
+static int ext_attach(struct skiff_pkt *p)
+{
+	struct rte_mbuf *m = (struct rte_mbuf *)(uintptr_t)p->cookie; /* the driver's cookie is the mbuf */
+	struct rte_mbuf_ext_shared_info *sh;
+	uint16_t len = 4096;
+	void *buf = rte_malloc(NULL, len, 64);
+	if (!buf)
+		return -1;
+	sh = rte_pktmbuf_ext_shinfo_init_helper(buf, &len, ext_free_cb, NULL);
+	if (!sh) {
+		rte_free(buf);
+		return -1;
+	}
+	rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), len, sh);
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	p->head = m->buf_addr;
+	p->cap = m->buf_len;
+	p->off = m->data_off;
+	p->len = 0;
+	return 0;
+}
+
 static struct skiff_pkt *tx_case_pkt(struct tx_case *c, struct skiff_pool *pool)
 {
 	struct skiff_pkt *p = skiff_pool_get(pool);
 	uint8_t *d;
 	if (!p)
 		return NULL;
+	if (c->ext && ext_attach(p) != 0) {
+		skiff_pkt_free(p);
+		return NULL;
+	}
+	if (c->ext || c->shared)
+		c->m = (struct rte_mbuf *)(uintptr_t)p->cookie;
+	if (c->shared)
+		rte_mbuf_refcnt_update(c->m, 1); /* our own reference, kept across tx */
 	d = skiff_pkt_put(p, c->len);
 	if (!d) {
 		skiff_pkt_free(p);
@@ -389,14 +507,15 @@ static void tx_match(struct tx_case *cs, unsigned nc, const char *line, unsigned
 	info("tx: unmatched %s (%u bytes): %.200s", frame ? "frame" : "payload", n, dump);
 }
 
-static void tx_round(const struct opts *o, struct skiff_dev *dev, const struct flow *fl, bool offload_cap)
+static void tx_round(const struct opts *o, struct skiff_dev *dev, struct skiff_dev *dev2, const struct flow *fl,
+		     bool offload_cap)
 {
 	static struct tx_case cs[MAX_TX];
 	struct skiff_pkt *pk[MAX_TX];
 	struct skiff_mempool *foreign = NULL;
 	struct skiff_dpdk_stats before, after;
 	char cmd[1024], line[8400];
-	unsigned nc = 0, np = 0, sent = 0, expect = 0, stray = 0;
+	unsigned nc = 0, np = 0, sent = 0, expect = 0, stray = 0, want_copied = 0;
 	const char *off = offload_cap ? "offload" : "sw-fill";
 	uint64_t end;
 	FILE *rx;
@@ -417,15 +536,27 @@ static void tx_round(const struct opts *o, struct skiff_dev *dev, const struct f
 	cs[nc - 1].foreign = true;
 	tx_case_make(&cs[nc++], fl, "foreign pool, TX_L4_CSUM", 13, 300, true, false);
 	cs[nc - 1].foreign = true;
-	for (unsigned i = 0; i < nc; i++)
+	tx_case_make(&cs[nc++], fl, "external buffer (copied)", 14, 700, false, false);
+	cs[nc - 1].ext = true;
+	tx_case_make(&cs[nc++], fl, "mbuf with refcnt 2 (copied), TX_L4_CSUM", 15, 333, true, false);
+	cs[nc - 1].shared = true;
+	if (dev2) {
+		tx_case_make(&cs[nc++], fl, "another port's pool (copied)", 16, 444, false, false);
+		cs[nc - 1].cross = true;
+	}
+	for (unsigned i = 0; i < nc; i++) {
 		expect += !cs[i].oversize;
+		want_copied += cs[i].foreign || cs[i].ext || cs[i].shared || cs[i].cross;
+	}
+	ext_freed = 0;
 
 	if (skiff_mempool_create(8, 2048 + SKIFF_HEADROOM, &foreign) != 0) {
 		check(false, "tx: foreign mempool");
 		return;
 	}
 	for (unsigned i = 0; i < nc; i++) {
-		struct skiff_pool *pool = cs[i].foreign ? skiff_mempool_pool(foreign) : skiff_dev_pool(dev);
+		struct skiff_pool *pool = cs[i].foreign ? skiff_mempool_pool(foreign)
+					  : cs[i].cross ? skiff_dev_pool(dev2) : skiff_dev_pool(dev);
 		if (cs[i].oversize) {
 			/* Grow to more than mtu + 18: the driver must drop it. */
 			struct skiff_pkt *p = tx_case_pkt(&cs[i], pool);
@@ -470,8 +601,29 @@ static void tx_round(const struct opts *o, struct skiff_dev *dev, const struct f
 	skiff_pkt_free_burst(pk + sent, np - sent);
 	check(after.tx_invalid - before.tx_invalid == 1, "tx: oversize frame dropped and counted (tx_invalid +%llu)",
 	      (unsigned long long)(after.tx_invalid - before.tx_invalid));
-	check(after.tx_copied - before.tx_copied == 2, "tx: foreign-pool frames copied (tx_copied +%llu)",
-	      (unsigned long long)(after.tx_copied - before.tx_copied));
+	check(after.tx_copied - before.tx_copied == want_copied,
+	      "tx: frames not sendable in place copied (tx_copied +%llu, want %u: foreign pool, external buffer, "
+	      "refcnt 2%s)", (unsigned long long)(after.tx_copied - before.tx_copied), want_copied,
+	      dev2 ? ", another port's pool" : "");
+	for (unsigned i = 0; i < nc; i++) {
+		struct rte_mbuf *m = cs[i].m;
+		if (cs[i].ext)
+			/* freed after the copy went out: the buffer released through its
+			 * callback, the mbuf back on its own buffer in the pool */
+			check(ext_freed == 1 && m->buf_addr == (char *)m + sizeof(*m) + rte_pktmbuf_priv_size(m->pool) &&
+				      !RTE_MBUF_HAS_EXTBUF(m),
+			      "tx: external buffer released once by its callback (%u), the mbuf on its own buffer again",
+			      ext_freed);
+		if (cs[i].shared) {
+			/* untouched: the checksum field still holds what we put there */
+			const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+			check(rte_mbuf_refcnt_read(m) == 1 && memcmp(b, cs[i].frame, 40) == 0 && ld16(b + 40) == 0xbeef &&
+				      memcmp(b + 42, cs[i].frame + 42, cs[i].len - 42) == 0,
+			      "tx: refcnt-2 mbuf: our reference left (refcnt %u), its bytes untouched",
+			      rte_mbuf_refcnt_read(m));
+			rte_pktmbuf_free(m);
+		}
+	}
 	check(skiff_mempool_avail(foreign) == skiff_mempool_count(foreign),
 	      "tx: foreign frames returned to their pool (%u/%u)", skiff_mempool_avail(foreign),
 	      skiff_mempool_count(foreign));
@@ -588,10 +740,17 @@ static int run_open_only(const struct opts *o)
 			return fprintf(stderr, "hold: no frame\n"), 1;
 		memset(skiff_pkt_put(p, 64), 0xab, 64);
 		skiff_dev_close(dev);
-		printf("INFO closed with a frame held; freeing it now\n");
+		rc = skiff_dpdk_eal_fini();
+		printf("INFO closed with a frame held; eal_fini meanwhile: %d%s\n", rc,
+		       rc == -EBUSY ? " (EBUSY: refused)" : " (WRONG: the frame would point into freed memory)");
+		if (rc != -EBUSY)
+			return 1;
+		printf("INFO freeing it now\n");
 		skiff_pkt_free(p);
 		printf("INFO held frame freed after close\n");
-		return skiff_dpdk_eal_fini() == 0 ? 0 : 1;
+		rc = skiff_dpdk_eal_fini();
+		printf("INFO eal_fini once it is back: %d\n", rc);
+		return rc == 0 ? 0 : 1;
 	}
 	skiff_dev_close(dev);
 	return 0;
@@ -600,7 +759,7 @@ static int run_open_only(const struct opts *o)
 static int run_full(const struct opts *o)
 {
 	struct skiff_dpdk_config cfg = { .eal_args = o->eal, .n_eal_args = o->n_eal, .port = o->port };
-	struct skiff_dev *dev = NULL, *dev2 = NULL;
+	struct skiff_dev *dev = NULL, *dev2 = NULL, *cross = NULL;
 	struct skiff_dpdk_stats st;
 	struct rx_result r;
 	struct flow fl;
@@ -626,6 +785,12 @@ static int run_full(const struct opts *o)
 	check(rc == -EBUSY, "open: by index '0' finds the same port (-EBUSY, %d)", rc);
 	cfg.port = o->port;
 	test_pool(dev);
+	if (o->cross_port) {
+		cfg.port = o->cross_port;
+		rc = skiff_dpdk_open(&cfg, &cross, err, sizeof(err));
+		check(rc == 0, "open the second port %s (%s)", o->cross_port, rc ? err : "ok");
+		cfg.port = o->port;
+	}
 
 	if (o->peer_setup && *o->peer_setup && peer_run(o, "sh -c '%s'", o->peer_setup) != 0)
 		info("peer setup command failed: %s", o->peer_setup);
@@ -657,6 +822,7 @@ static int run_full(const struct opts *o)
 	check(r.bad_csum == 0, "rx: UDP checksums all verify (%u bad)", r.bad_csum);
 	check(r.flagged_good_but_bad == 0, "rx: no bad checksum flagged RX_L4_CSUM_GOOD (%u)", r.flagged_good_but_bad);
 	info("rx: port flagged %u/%u IP checksums and %u/%u L4 checksums good", r.ip_good, r.got, r.l4_good, r.got);
+	rx_round_foreign(o, dev, pmac);
 	if (skiff_dev_wakeup_fd(dev) >= 0) {
 		info("rx: wakeup fd readable while idle: %s", r.fd_idle ? "yes" : "no");
 		check(r.fd_sent == 1, "rx: wakeup fd readable once the kernel sent");
@@ -669,14 +835,16 @@ static int run_full(const struct opts *o)
 	fl.dst_ip = ntohl(inet_addr(o->peer_ip));
 	fl.sport = TX_SPORT;
 	fl.dport = TX_PORT;
-	tx_round(o, dev, &fl, (dev->caps & SKIFF_DEV_CAP_TX_L4_CSUM) != 0);
+	tx_round(o, dev, cross, &fl, (dev->caps & SKIFF_DEV_CAP_TX_L4_CSUM) != 0);
 
 	skiff_dpdk_stats(dev, &st);
-	info("stats: rx %llu tx %llu rx_multiseg %llu tx_invalid %llu tx_copied %llu tx_hw_csum %llu tx_sw_csum %llu",
+	info("stats: rx %llu tx %llu rx_multiseg %llu tx_invalid %llu tx_copied %llu tx_hw_csum %llu tx_sw_csum %llu "
+	     "rx_copied %llu rx_nombuf %llu",
 	     (unsigned long long)st.rx, (unsigned long long)st.tx, (unsigned long long)st.rx_multiseg,
 	     (unsigned long long)st.tx_invalid, (unsigned long long)st.tx_copied, (unsigned long long)st.tx_hw_csum,
-	     (unsigned long long)st.tx_sw_csum);
+	     (unsigned long long)st.tx_sw_csum, (unsigned long long)st.rx_copied, (unsigned long long)st.rx_nombuf);
 close:
+	skiff_dev_close(cross); /* no frame of its pool may still be out (the script fails on "still held") */
 	skiff_dev_close(dev);
 	check(skiff_dpdk_eal_fini() == 0, "eal: fini after the last close");
 	cfg.n_eal_args = 0;
@@ -690,7 +858,8 @@ out:
 static void usage(void)
 {
 	fprintf(stderr, "usage: driver_test --port NAME [--mode full|open] [--local-ip A --peer-ip B --peer-if IF\n"
-			"       --peer-exec PREFIX --peer-setup CMD --peer-py PATH --probe-peer-csum] [--hold] -- EAL args\n");
+			"       --peer-exec PREFIX --peer-setup CMD --peer-py PATH --probe-peer-csum --cross-port NAME]\n"
+			"       [--hold] -- EAL args\n");
 	exit(2);
 }
 
@@ -731,6 +900,8 @@ int main(int argc, char **argv)
 			o.peer_setup = v;
 		else if (strcmp(a, "--peer-py") == 0)
 			o.peer_py = v;
+		else if (strcmp(a, "--cross-port") == 0)
+			o.cross_port = v;
 		else
 			usage();
 		i++;

@@ -6,7 +6,10 @@
 # Flow: skip (77) unless root with ip(8) and the binary; then
 #   errors: fresh processes that must fail with one line and exit 2, no crash:
 #     unknown port, bad EAL args, no --no-huge without hugepages, not root;
-#     then EAL args with a program name first, and a frame held across close.
+#     then EAL args with a program name first, and a frame held across close
+#     (eal_fini refuses while it is out, succeeds once it is freed).
+#   Every vdev run also has net_null1 (after the vdev under test, so that stays
+#   port 0): a second port whose frames tx must copy (--cross-port).
 #   tap:       namespace A; DPDK creates tap sk0 there (kernel 198.18.1.1/24,
 #              skiff 198.18.1.2); the kernel side is in the same namespace.
 #   af_packet: veth vA (namespace A, DPDK's) <-> vB (namespace B, 198.18.0.1/24,
@@ -144,11 +147,13 @@ else
 	RESULT[errors]="FAIL"
 fi
 
-# A frame held across close: the pool must stay (warning), freeing it later must not crash.
+# A frame held across close: the pool must stay (warning), eal_fini must refuse
+# while the frame is out, freeing it later must not crash, fini then succeeds.
 timeout -k 5 30 "${IN_A[@]}" "$BIN" --mode open --hold --port net_null0 -- "${EAL_BASE[@]}" --vdev=net_null0 >"$TMP/hold.log" 2>&1
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'closed with 1 frames still held' "$TMP/hold.log" && grep -q 'held frame freed' "$TMP/hold.log"; then
-	echo "PASS close with a frame held: pool kept, frame freed afterwards"
+if [ $rc -eq 0 ] && grep -q 'closed with 1 frames still held' "$TMP/hold.log" && grep -q 'eal_fini meanwhile: -16' "$TMP/hold.log" &&
+	grep -q 'held frame freed' "$TMP/hold.log" && grep -q 'eal_fini once it is back: 0' "$TMP/hold.log"; then
+	echo "PASS close with a frame held: pool kept, eal_fini refused (-EBUSY) until the frame was freed"
 else
 	echo "FAIL close with a frame held (exit $rc)"
 	sed 's/^/  | /' "$TMP/hold.log" | tail -5
@@ -162,20 +167,20 @@ for v in $VDEVS; do
 		ns_reset || { RESULT[tap]="FAIL (netns)"; FAILED=1; continue; }
 		run_vdev tap --port net_tap0 --local-ip 198.18.1.2 --peer-ip 198.18.1.1 --peer-if sk0 \
 			--peer-setup "ip addr add 198.18.1.1/24 dev sk0 && ip link set sk0 up" \
-			--peer-py "$PEER_PY" --probe-peer-csum \
-			-- "${EAL_BASE[@]}" --vdev=net_tap0,iface=sk0
+			--peer-py "$PEER_PY" --probe-peer-csum --cross-port net_null1 \
+			-- "${EAL_BASE[@]}" --vdev=net_tap0,iface=sk0 --vdev=net_null1
 		;;
 	af_packet)
 		ns_reset && veth_setup || { RESULT[af_packet]="FAIL (netns/veth)"; FAILED=1; continue; }
 		run_vdev af_packet --port net_af_packet0 --local-ip 198.18.0.2 --peer-ip 198.18.0.1 --peer-if vB \
-			--peer-exec "ip netns exec $NSB" --peer-py "$PEER_PY" --probe-peer-csum \
-			-- "${EAL_BASE[@]}" --vdev=net_af_packet0,iface=vA
+			--peer-exec "ip netns exec $NSB" --peer-py "$PEER_PY" --probe-peer-csum --cross-port net_null1 \
+			-- "${EAL_BASE[@]}" --vdev=net_af_packet0,iface=vA --vdev=net_null1
 		;;
 	af_xdp)
 		ns_reset && veth_setup || { RESULT[af_xdp]="FAIL (netns/veth)"; FAILED=1; continue; }
 		run_vdev af_xdp --port net_af_xdp0 --local-ip 198.18.0.2 --peer-ip 198.18.0.1 --peer-if vB \
-			--peer-exec "ip netns exec $NSB" --peer-py "$PEER_PY" --probe-peer-csum \
-			-- "${EAL_BASE[@]}" --vdev=net_af_xdp0,iface=vA,start_queue=0,queue_count=1
+			--peer-exec "ip netns exec $NSB" --peer-py "$PEER_PY" --probe-peer-csum --cross-port net_null1 \
+			-- "${EAL_BASE[@]}" --vdev=net_af_xdp0,iface=vA,start_queue=0,queue_count=1 --vdev=net_null1
 		;;
 	*)
 		echo "unknown vdev '$v'"
