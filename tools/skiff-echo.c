@@ -31,6 +31,7 @@
 #include "dataplane/route.h"
 #include "dataplane/stack.h"
 #include "drivers/driver.h"
+#include "echo_tcp.h"
 #include "skiff/skiff.h"
 #ifdef SKIFF_HAVE_AFXDP
 #include "drivers/afxdp.h"
@@ -60,6 +61,8 @@ struct opts {
 	unsigned rounds;
 	unsigned timeout_ms;
 	bool sockperf;
+	bool tcp;                /* TCP echo service / client instead of UDP */
+	uint64_t tcp_bytes;      /* client: bytes to send and get back */
 	bool copy;               /* afxdp: force copy mode */
 	bool skb;                /* afxdp: generic XDP */
 	size_t sizes[MAX_SIZES];
@@ -100,6 +103,8 @@ static void usage(const char *argv0)
 		"  --rounds N            client rounds (default 1)\n"
 		"  --timeout-ms N        client wait per try (default 2000; 3 tries)\n"
 		"  --pcap FILE           write every frame skiff receives and sends to FILE\n"
+		"  --tcp                 TCP instead of UDP (server: echo every connection; client: --bytes)\n"
+		"  --bytes N             TCP client: bytes to send and check (default 1 MiB)\n"
 		"  --list-drivers        print the drivers this build has\n",
 		argv0);
 }
@@ -142,7 +147,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "timeout-ms", required_argument, 0, 'T' }, { "dpdk-eal", required_argument, 0, 'E' },
 		{ "dpdk-port", required_argument, 0, 'P' }, { "copy", no_argument, 0, 'C' },
 		{ "skb", no_argument, 0, 'K' },           { "help", no_argument, 0, 'h' },
-		{ "list-drivers", no_argument, 0, 'L' }, { "pcap", required_argument, 0, 'W' },
+		{ "list-drivers", no_argument, 0, 'L' }, { "tcp", no_argument, 0, 'U' },
+		{ "bytes", required_argument, 0, 'B' }, { "pcap", required_argument, 0, 'W' },
 		{ 0, 0, 0, 0 },
 	};
 	static const size_t def_sizes[] = { 1, 64, 1472, 1473, 9000, 65507 };
@@ -194,6 +200,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->rounds = v ? (unsigned)v : 1; break;
 		case 'T': o->timeout_ms = v ? (unsigned)v : 1; break;
 		case 'S': o->sockperf = true; break;
+		case 'U': o->tcp = true; break;
+		case 'B': o->tcp_bytes = strtoull(optarg, NULL, 0); break;
 		case 'c': o->client = optarg; break;
 		case 'E': o->dpdk_eal = optarg; break;
 		case 'P': o->dpdk_port = optarg; break;
@@ -261,6 +269,34 @@ struct sockops {
 static const struct sockops skiff_ops = { skiff_socket, skiff_bind, skiff_setsockopt, skiff_recvfrom, skiff_sendto,
 					  skiff_close };
 static const struct sockops kernel_ops = { socket, bind, setsockopt, recvfrom, sendto, close };
+static const struct tcpops skiff_tcpops = { skiff_socket, skiff_bind,	  skiff_listen, skiff_accept4,
+					    skiff_connect, skiff_send,	  skiff_recv,	skiff_shutdown,
+					    skiff_poll,	  skiff_setsockopt, skiff_close };
+static const struct tcpops kernel_tcpops = { socket, bind, listen, accept4, connect, send, recv, shutdown, poll,
+					     setsockopt, close };
+
+/* TCP: the service, or the client against --client IP:PORT. */
+static int run_tcp(const struct tcpops *so, const struct opts *o)
+{
+	if (o->client) {
+		char host[64];
+		uint32_t dst;
+		const char *colon = strrchr(o->client, ':');
+		if (!colon || (size_t)(colon - o->client) >= sizeof(host)) {
+			fprintf(stderr, "skiff-echo: bad --client '%s' (want IP:PORT)\n", o->client);
+			return -1;
+		}
+		memcpy(host, o->client, (size_t)(colon - o->client));
+		host[colon - o->client] = 0;
+		if (parse_ip(host, &dst, NULL) || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+			fprintf(stderr, "skiff-echo: bad --client '%s' (want IP:PORT)\n", o->client);
+			return -1;
+		}
+		return echo_tcp_client(so, o->ip, dst, (uint16_t)atoi(colon + 1), o->tcp_bytes ? o->tcp_bytes : 1u << 20,
+				       &g_stop);
+	}
+	return echo_tcp_serve(so, o->ip, o->port, o->seconds, &g_stop);
+}
 
 /* sockperf's message header: u64 sequence, u16 flags (bit 0: from the client,
  * bit 1: the client wants an answer), u32 length. The server answers only
@@ -540,6 +576,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if (!strcmp(o.driver, "kernel")) {
+		if (o.tcp)
+			return (rc = run_tcp(&kernel_tcpops, &o)) < 0 ? 2 : rc;
 		rc = o.client ? client(&kernel_ops, &o) : serve(&kernel_ops, &o, &n);
 		if (!o.client)
 			printf("skiff-echo: kernel: rx %llu datagrams (%llu bytes), tx %llu, tx errors %llu\n",
@@ -594,7 +632,10 @@ int main(int argc, char **argv)
 		printf("skiff-echo: %s %02x:%02x:%02x:%02x:%02x:%02x mtu %u, address %s/%u\n", dev->name, dev->mac[0],
 		       dev->mac[1], dev->mac[2], dev->mac[3], dev->mac[4], dev->mac[5], dev->mtu, inet_ntoa(a), o.plen);
 	}
-	if (o.client) {
+	if (o.tcp) {
+		rc = run_tcp(&skiff_tcpops, &o);
+		status = rc < 0 ? 2 : rc;
+	} else if (o.client) {
 		rc = client(&skiff_ops, &o);
 		status = rc < 0 ? 2 : rc;
 	} else {

@@ -4,10 +4,16 @@
   udp_peer.py client IP PORT SIZES [--src IP]  send each size, expect it echoed
                                                 byte-exact (3 tries, 2 s each)
   udp_peer.py server IP PORT SECONDS            echo every datagram until SECONDS pass
+  udp_peer.py tcp-client IP PORT BYTES          send BYTES over TCP, check the echo by SHA-256
+  udp_peer.py tcp-server IP PORT SECONDS        echo every TCP connection (a thread each)
+  udp_peer.py tcp-refused IP PORT               expect ECONNREFUSED (a RST from a closed port)
 Exit 0 when every echo came back intact (client) / the time ran out (server).
 """
+import hashlib
+import os
 import socket
 import sys
+import threading
 import time
 
 
@@ -66,12 +72,95 @@ def server(ip, port, seconds):
     return 0
 
 
+BLOCK = bytes(((i * 2654435761) >> 13 ^ (i >> 9)) & 0xFF for i in range(1 << 16))
+
+
+def tcp_client(ip, port, total):
+    s = socket.create_connection((ip, port), timeout=30)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    want, got = hashlib.sha256(), hashlib.sha256()
+    received = [0]
+
+    def reader():
+        while True:
+            d = s.recv(1 << 20)
+            if not d:
+                return
+            got.update(d)
+            received[0] += len(d)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    t0 = time.monotonic()
+    sent = 0
+    while sent < total:
+        chunk = BLOCK[: min(len(BLOCK), total - sent)]
+        s.sendall(chunk)
+        want.update(chunk)
+        sent += len(chunk)
+    s.shutdown(socket.SHUT_WR)
+    t.join(120)
+    dt = time.monotonic() - t0
+    s.close()
+    ok = received[0] == total and want.digest() == got.digest()
+    print(f"tcp client: sent {sent}, echoed {received[0]}, sha256 {'match' if ok else 'DIFFERS'}, "
+          f"{total / dt / 1e6:.1f} MB/s each way")
+    return 0 if ok else 1
+
+
+def tcp_server(ip, port, seconds):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((ip, port))
+    ls.listen(16)
+    ls.settimeout(0.2)
+    end = time.monotonic() + seconds
+    print("tcp server: ready", flush=True)
+
+    def echo(c):
+        with c:
+            while True:
+                d = c.recv(1 << 20)
+                if not d:
+                    c.shutdown(socket.SHUT_WR)
+                    return
+                c.sendall(d)
+
+    while time.monotonic() < end:
+        try:
+            c, _ = ls.accept()
+        except socket.timeout:
+            continue
+        c.settimeout(None)
+        threading.Thread(target=echo, args=(c,), daemon=True).start()
+    return 0
+
+
+def tcp_refused(ip, port):
+    try:
+        socket.create_connection((ip, port), timeout=5).close()
+    except ConnectionRefusedError:
+        print("tcp: connection refused, as expected")
+        return 0
+    except OSError as e:
+        print(f"tcp: {e}")
+        return 1
+    print("tcp: connected to a port that should be closed")
+    return 1
+
+
 def main(argv):
     if len(argv) >= 5 and argv[1] == "client":
         src = argv[argv.index("--src") + 1] if "--src" in argv else None
         return client(argv[2], int(argv[3]), [int(x) for x in argv[4].split(",")], src)
     if len(argv) == 5 and argv[1] == "server":
         return server(argv[2], int(argv[3]), float(argv[4]))
+    if len(argv) == 5 and argv[1] == "tcp-client":
+        return tcp_client(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) == 5 and argv[1] == "tcp-server":
+        return tcp_server(argv[2], int(argv[3]), float(argv[4]))
+    if len(argv) == 4 and argv[1] == "tcp-refused":
+        return tcp_refused(argv[2], int(argv[3]))
     print(__doc__, file=sys.stderr)
     return 2
 
