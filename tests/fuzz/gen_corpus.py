@@ -5,8 +5,16 @@ Flow: each seed is built as scapy packets, then framed in fuzz_frame's input for
   byte 0 = mode (bit 0: checksums marked good; bit 1: several frames, each prefixed
   by a 2-byte big-endian length; bits 2-3: clock advance 0/1 ms/1 s/60 s after
   input; bit 4: one frame per input call; bit 5: the "tight" instance with small
-  limits and 128 frames; bit 6: the harness rewrites IPv4/ICMP/UDP checksums
-  before input), then the frame bytes.
+  limits and 128 frames; bit 6: the harness rewrites IPv4/ICMP/UDP/TCP checksums
+  before input; bit 7: TCP mode), then the frame bytes. In TCP mode every frame
+  the byte after the mode is the user byte (U_* below: shutdown, nodelay, cork,
+  small receive buffer, keepalive, user timeout, more data) and every frame
+  starts with a selector byte: bits 0-2 the target (0 as is, 1 the listener on
+  :80, 2 the ESTABLISHED connection from :7000, 3 the SYN-RECEIVED one from
+  :7001, 4 the SYN-SENT one to :7002, 5 the listener with SEG.ACK an offset from
+  the valid SYN cookie + 1, 6-7 a closed port; for 2-4 SEQ/ACK are offsets from
+  RCV.NXT/SND.UNA), bit 3 fix checksums, bit 4 timestamps relative (TSval +=
+  TS.Recent, TSecr = our clock - TSecr), bit 5 SACK edges += SND.UNA.
 The stack under test is 198.18.0.1/24 (02:00:00:00:00:01) with sockets on *:5000
 and *:5001 (connected to 198.18.0.2:6000); the peer is 198.18.0.2 (02:00:00:00:00:02).
 Output is deterministic (fixed IP ids, payloads), so re-running rewrites the same
@@ -18,7 +26,7 @@ import os
 import struct
 import sys
 
-from scapy.all import ARP, ICMP, IP, UDP, Dot1Q, Ether, IPOption_Router_Alert, Raw, fragment  # noqa: E402
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_Router_Alert, Raw, fragment  # noqa: E402
 
 LOCAL_MAC = "02:00:00:00:00:01"
 PEER_MAC = "02:00:00:00:00:02"
@@ -34,6 +42,14 @@ ADV_1MS, ADV_1S, ADV_60S = 0x04, 0x08, 0x0C
 ONE_BY_ONE = 0x10
 TIGHT = 0x20
 FIX_CSUM = 0x40
+TCP_MODE = 0x80
+# TCP-mode selector
+T_RAW, T_LISTEN, T_EST, T_SYNRCVD, T_SYNSENT, T_COOKIE, T_CLOSED = 0, 1, 2, 3, 4, 5, 6
+# TCP-mode user byte
+U_SHUT_WR, U_SHUT_RD, U_NODELAY, U_CORK, U_SMALL_RCVBUF, U_KEEPALIVE, U_USER_TIMEOUT, U_MORE = (
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80)
+S_FIX, S_TS_REL, S_SACK_REL = 0x08, 0x10, 0x20
+MSS_TS = 1448  # the established connection's MSS (timestamps on)
 
 
 def eth(src=PEER_MAC, dst=LOCAL_MAC):
@@ -69,8 +85,127 @@ def our_datagram():
     return IP(src=LOCAL, dst=PEER, id=0x2222) / UDP(sport=5001, dport=6000) / Raw(b"hello")
 
 
-def seeds():
+def tseg(flags, seq=0, ack=0, sport=40000, dport=80, window=65535, options=None, payload=b"", src=PEER):
+    t = TCP(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, window=window, options=options or [])
+    p = eth() / IP(src=src, dst=LOCAL, id=0x6000, flags="DF") / t
+    return p / Raw(payload) if payload else p
+
+
+def tcp1(mode, sel, pkt, usr=0):
+    """TCP mode, one frame: the user byte, the selector byte, then the frame."""
+    return bytes([mode | TCP_MODE, usr, sel]) + bytes(pkt)
+
+
+def tcpn(mode, frames, usr=0):
+    """TCP mode, several frames: each (selector, packet)."""
+    out = bytearray([mode | TCP_MODE | SPLIT, usr])
+    for sel, p in frames:
+        b = bytes([sel]) + bytes(p)
+        out += struct.pack("!H", len(b)) + b
+    return bytes(out)
+
+
+SYN_OPTS = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (100, 0)), ("NOP", None), ("WScale", 7)]
+
+
+def ts(val=1, ecr=0):
+    return [("NOP", None), ("NOP", None), ("Timestamp", (val, ecr))]
+
+
+def tcp_seeds():
     s = {}
+    E = T_EST | S_FIX | S_TS_REL
+    data = bytes((i * 13 + 1) & 0xFF for i in range(MSS_TS))
+    # LISTEN: a full SYN, a SYN with data, a bare ACK (RST), a RST, a SYN+FIN
+    s["tcp-listen-syn"] = tcp1(0, T_LISTEN | S_FIX, tseg("S", seq=1000, options=SYN_OPTS))
+    s["tcp-listen-syn-data"] = tcp1(ADV_1S, T_LISTEN | S_FIX, tseg("S", seq=5, options=[("MSS", 536)], payload=b"early data"))
+    s["tcp-listen-misc"] = tcpn(0, [(T_LISTEN | S_FIX, tseg("A", seq=1, ack=99)),
+                                     (T_LISTEN | S_FIX, tseg("R", seq=1)),
+                                     (T_LISTEN | S_FIX, tseg("SF", seq=1)),
+                                     (T_LISTEN | S_FIX, tseg("", seq=1, payload=b"x"))])
+    s["tcp-listen-bad-opts"] = tcpn(0, [
+        (T_LISTEN | S_FIX, tseg("S", seq=7, sport=40001, options=[("MSS", 1000), (8, b"")])),
+        (T_LISTEN | S_FIX, tseg("S", seq=7, sport=40002, options=[("MSS", 0), ("WScale", 30)])),
+        (T_LISTEN | S_FIX, tseg("S", seq=7, sport=40003, options=[("MSS", 1)]))])
+    # SYN-RECEIVED: the handshake's ACK (with data), a bad ACK, a RST, a retransmitted SYN
+    s["tcp-synrcvd-complete"] = tcp1(0, T_SYNRCVD | S_FIX | S_TS_REL,
+                                     tseg("PA", seq=0, ack=1, options=ts(), payload=b"GET / HTTP/1.0\r\n\r\n"))
+    s["tcp-synrcvd-misc"] = tcpn(0, [(T_SYNRCVD | S_FIX, tseg("A", seq=0, ack=50)),
+                                      (T_SYNRCVD | S_FIX, tseg("S", seq=0xffffffff)),
+                                      (T_SYNRCVD | S_FIX, tseg("R", seq=0))])
+    s["tcp-synrcvd-timeout"] = tcp1(ADV_60S, T_SYNRCVD | S_FIX, tseg("A", seq=5, ack=0))
+    # SYN-SENT: SYN-ACK, RST+ACK, bad ACK, simultaneous open
+    s["tcp-synsent-synack"] = tcp1(0, T_SYNSENT | S_FIX, tseg("SA", seq=0x1000, ack=1, options=SYN_OPTS))
+    s["tcp-synsent-refused"] = tcp1(0, T_SYNSENT | S_FIX, tseg("RA", seq=0, ack=1))
+    s["tcp-synsent-misc"] = tcpn(0, [(T_SYNSENT | S_FIX, tseg("SA", seq=9, ack=5)),
+                                      (T_SYNSENT | S_FIX, tseg("S", seq=0x2000, options=[("MSS", 1200)])),
+                                      (T_SYNSENT | S_FIX, tseg("SA", seq=0x2000, ack=1)),
+                                      (T_SYNSENT | S_FIX, tseg("A", seq=1, ack=1))])
+    # ESTABLISHED: in order, out of order with a hole filled, FIN, RST cases, SYN
+    s["tcp-est-data"] = tcpn(0, [(E, tseg("A", seq=0, ack=0, options=ts(), payload=data)),
+                                  (E, tseg("PA", seq=MSS_TS, ack=0, options=ts(2), payload=data[:100]))])
+    s["tcp-est-ooo"] = tcpn(ONE_BY_ONE, [(E, tseg("A", seq=2 * MSS_TS, options=ts(), payload=data)),
+                                          (E, tseg("A", seq=4 * MSS_TS, options=ts(), payload=data)),
+                                          (E, tseg("A", seq=0, options=ts(), payload=data)),
+                                          (E, tseg("A", seq=MSS_TS, options=ts(), payload=data)),
+                                          (E, tseg("A", seq=3 * MSS_TS - 10, options=ts(), payload=data))])
+    s["tcp-est-fin"] = tcp1(ADV_1S, E, tseg("FPA", seq=0, ack=0, options=ts(), payload=b"bye"))
+    s["tcp-est-rst"] = tcpn(0, [(E, tseg("R", seq=5)), (E, tseg("RA", seq=70000)), (E, tseg("S", seq=3)),
+                                 (E, tseg("R", seq=0))])
+    s["tcp-est-rst-straddle"] = tcp1(0, E, tseg("RA", seq=0xfffffff6, options=ts(), payload=b"r" * 20))
+    s["tcp-est-paws"] = tcp1(0, E, tseg("PA", seq=0, options=ts(0xffffff00), payload=b"old"))
+    s["tcp-est-oow"] = tcpn(0, [(E, tseg("A", seq=0x40000000, options=ts(), payload=b"far")),
+                                 (E, tseg("A", seq=0xffffff00, options=ts(), payload=b"old")),
+                                 (E, tseg("PA", seq=0, ack=0x10000, options=ts(), payload=b"new ack")),
+                                 (E, tseg("", seq=0, options=ts(), payload=b"no ack"))])
+    # ESTABLISHED, send side: ACKs of our 3000 bytes, dup ACKs with SACK, zero window, RTO
+    sack = [("NOP", None), ("NOP", None), ("SAck", (MSS_TS, 2 * MSS_TS))]
+    s["tcp-est-acks"] = tcpn(ADV_1MS, [(E, tseg("A", ack=MSS_TS, options=ts())),
+                                         (E, tseg("A", ack=2 * MSS_TS, options=ts()))])
+    s["tcp-est-acks-nodelay"] = tcpn(ADV_1MS, [(E, tseg("A", ack=MSS_TS, options=ts())),
+                                                 (E, tseg("A", ack=3000, options=ts()))], usr=U_NODELAY)
+    s["tcp-est-sack-recovery"] = tcpn(ADV_1S, [
+        (E | S_SACK_REL, tseg("A", ack=0, options=ts() + [("SAck", (MSS_TS, 3000))])),
+        (E | S_SACK_REL, tseg("A", ack=0, options=ts() + [("SAck", (MSS_TS, 3000))])),
+        (E | S_SACK_REL, tseg("A", ack=0, options=ts() + [("SAck", (MSS_TS, 3000))])),
+        (E, tseg("A", ack=2 * MSS_TS, options=ts()))], usr=U_MORE)
+    s["tcp-est-dupacks"] = tcpn(0, [(E, tseg("A", ack=0, window=1024)) for _ in range(4)])
+    s["tcp-est-sack-hostile"] = tcp1(0, E | S_SACK_REL, tseg("A", ack=0, options=sack[:2] + [
+        ("SAck", (0x40000000, 0x40001000, 0xfffff000, 0xffffff00, 100, 50, 0, 0xffffffff))]))
+    s["tcp-est-zero-window"] = tcpn(ADV_60S, [(E, tseg("A", ack=2 * MSS_TS, window=0, options=ts()))], usr=U_MORE)
+    s["tcp-est-rto"] = tcp1(ADV_60S, E, tseg("A", ack=0, options=ts()))
+    s["tcp-est-tsecr-future"] = tcp1(0, E, tseg("A", ack=MSS_TS, options=ts(1, 0xfff0bdc0)))
+    # closed port and a tight-instance SYN flood (SYN cookies, TCB exhaustion)
+    s["tcp-closed-port"] = tcpn(0, [(T_CLOSED | S_FIX, tseg("S", seq=1)), (T_CLOSED | S_FIX, tseg("A", ack=5)),
+                                     (T_CLOSED | S_FIX, tseg("FPA", seq=9, payload=b"zz"))])
+    s["tcp-tight-syn-flood"] = tcpn(TIGHT, [(T_LISTEN | S_FIX, tseg("S", seq=i * 1000, sport=20000 + i,
+                                                                    options=[("MSS", 1460)])) for i in range(12)])
+    s["tcp-raw-to-80"] = tcp1(CSUM_GOOD, T_RAW, tseg("S", seq=1, options=SYN_OPTS))
+    # the valid-cookie path: a flood fills the SYN queue, then a SYN and its cookie ACK (with data)
+    s["tcp-tight-cookie-complete"] = tcpn(TIGHT, [
+        (T_LISTEN | S_FIX, tseg("S", seq=i * 1000, sport=21000 + i)) for i in range(3)] + [
+        (T_LISTEN | S_FIX, tseg("S", seq=0x5000, sport=22000, options=[("MSS", 1460)])),
+        (T_COOKIE | S_FIX, tseg("PA", seq=0x5001, ack=0, sport=22000, payload=b"hello via cookie"))])
+    # user side: our FIN, then the peer's ACK and FIN (FIN-WAIT-2, TIME-WAIT); a simultaneous close
+    s["tcp-est-active-close"] = tcpn(ADV_1S, [(E, tseg("A", ack=3001, options=ts())),
+                                               (E, tseg("FA", seq=0, ack=3001, options=ts()))],
+                                     usr=U_SHUT_WR | U_NODELAY)
+    s["tcp-est-simultaneous-close"] = tcp1(ADV_1S, E, tseg("FA", seq=0, ack=0, options=ts()), usr=U_SHUT_WR | U_NODELAY)
+    s["tcp-est-time-wait-reopen"] = tcpn(ONE_BY_ONE, [(E, tseg("A", ack=3001, options=ts())),
+                                                       (E, tseg("FA", seq=0, ack=3001, options=ts())),
+                                                       (E, tseg("S", seq=100000, options=SYN_OPTS))],
+                                         usr=U_SHUT_WR | U_NODELAY)
+    s["tcp-est-shut-rd-data"] = tcp1(0, E, tseg("PA", seq=0, options=ts(), payload=b"unwanted"), usr=U_SHUT_RD)
+    s["tcp-est-small-rcvbuf"] = tcpn(ADV_1S, [(E, tseg("A", seq=0, options=ts(), payload=data)),
+                                               (E, tseg("A", seq=MSS_TS, options=ts(), payload=data))],
+                                     usr=U_SMALL_RCVBUF)
+    s["tcp-est-keepalive"] = tcp1(ADV_60S, E, tseg("A", ack=3000, options=ts()), usr=U_KEEPALIVE | U_NODELAY)
+    s["tcp-est-user-timeout"] = tcp1(ADV_60S, E, tseg("A", ack=0, options=ts()), usr=U_USER_TIMEOUT | U_CORK)
+    return s
+
+
+def seeds():
+    s = tcp_seeds()
     # ARP
     s["arp-request"] = one(0, eth(dst=BCAST_MAC) / ARP(op=1, hwsrc=PEER_MAC, psrc=PEER, pdst=LOCAL))
     s["arp-reply-other"] = one(0, eth(src=OTHER_MAC) / ARP(op=2, hwsrc=OTHER_MAC, psrc=OTHER,
