@@ -240,7 +240,18 @@ void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	skiff_tcp_ooo_purge(&sk->ooo);
 	free(sk->sbuf);
 	sk->sbuf = NULL;
-	/* a listener's unaccepted children go with it (RST: they will never be served) */
+	/* a listener's unaccepted children go with it (RST: they will never be
+	 * served), the half-open ones too (Linux inet_csk_listen_stop) */
+	if (sk->state == SKIFF_TCP_LISTEN && sk->synq_len) {
+		for (unsigned i = 0; i < t->cap && sk->synq_len; i++) {
+			struct skiff_tcp_sock *c = &t->socks[i];
+			if (c->in_use && c->parent == sk && c->on_synq) {
+				c->orphan = true;
+				tcp_send_ctl(st, c, c->snd_nxt, TCP_RST | TCP_ACK, st->now);
+				tcp_free(st, c);
+			}
+		}
+	}
 	while (sk->aq_head) {
 		struct skiff_tcp_sock *c = sk->aq_head;
 		sk->aq_head = c->qnext;
@@ -264,8 +275,9 @@ void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 				break;
 			}
 		}
-		if (sk->state == SKIFF_TCP_SYN_RECEIVED && l->synq_len)
+		if (sk->on_synq && l->synq_len)
 			l->synq_len--;
+		sk->on_synq = false;
 		sk->parent = NULL;
 	}
 	if (sk->on_ready) {
@@ -562,8 +574,10 @@ struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_so
 	c->bound_ifindex = lsk->bound_ifindex;
 	/* on the listener's port in the bind hash, so a new listen cannot take the port */
 	bhash_add(st, c, lsk->lport);
-	if (!from_cookie)
+	if (!from_cookie) {
 		lsk->synq_len++;
+		c->on_synq = true;
+	}
 	return c;
 }
 

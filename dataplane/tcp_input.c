@@ -402,8 +402,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		tcp_timer_clear(st, sk, TCP_T_RTX);
 		established(st, sk, now);
 		if (sk->parent) {
-			if (sk->parent->synq_len)
+			if (sk->on_synq && sk->parent->synq_len)
 				sk->parent->synq_len--;
+			sk->on_synq = false;
 			accept_enqueue(st, sk->parent, sk);
 		}
 		act |= TCP_ACT_WAKE;
@@ -431,8 +432,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		uint32_t acked = ack - sk->snd_una;
 		bool fin_acked;
 		/* RTT (RFC 7323 4.1 with timestamps; else Karn's timed segment) */
-		if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr)
-			tcp_rtt_sample(sk, (uint64_t)(uint32_t)(tcp_tsval(sk, now) - s->opt.tsecr) * 1000000u);
+		int32_t ts_rtt = (int32_t)(tcp_tsval(sk, now) - s->opt.tsecr);
+		if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr && ts_rtt >= 0)
+			tcp_rtt_sample(sk, (uint64_t)ts_rtt * 1000000u); /* an echo from our future is no sample */
 		else if (sk->rtt_at && SEQ_GT(ack, sk->rtt_seq)) {
 			tcp_rtt_sample(sk, now - sk->rtt_at);
 			sk->rtt_at = 0;
@@ -639,7 +641,16 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 		return TCP_ACT_ACK_NOW;
 	}
 
-	/* first: sequence number */
+	/* first: sequence number. At a zero window a segment at RCV.NXT loses its
+	 * text (and FIN) but its ACK still counts (RFC 9293 3.10.7.4, as Linux) */
+	if (wnd == 0 && s->seq == sk->rcv_nxt && !(f & (TCP_SYN | TCP_RST)) && (s->len || (f & TCP_FIN))) {
+		if (s->len)
+			skiff_count_drop(st, SKIFF_DROP_TCP_OUT_OF_WINDOW);
+		seg_trim(s, 0);
+		s->th.flags &= (uint8_t)~TCP_FIN;
+		f = s->th.flags;
+		act |= TCP_ACT_ACK_NOW;
+	}
 	space = seg_space(s);
 	if (!seq_acceptable(sk, s->seq, space, wnd)) {
 		skiff_drop(st, SKIFF_DROP_TCP_OUT_OF_WINDOW, s->p);
@@ -674,7 +685,7 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 	/* second: RST (RFC 5961 3.2) */
 	if (f & TCP_RST) {
 		seg_free(s);
-		if (s->seq != sk->rcv_nxt)
+		if (s->th.seq != sk->rcv_nxt) /* the segment's own SEQ, before any trimming */
 			return challenge_ack(st, now);
 		st->ctr.tcp_resets_in++;
 		switch (sk->state) {
@@ -855,13 +866,17 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 		return; /* freed */
 	if (act & TCP_ACT_FREE)
 		return;
-	if (act & TCP_ACT_OUTPUT)
-		tcp_output(st, sk, now);
+	{
+		uint64_t out_before = st->ctr.tcp_out;
+		if (act & TCP_ACT_OUTPUT)
+			tcp_output(st, sk, now);
+		if ((tcp_synced(sk) || sk->state == SKIFF_TCP_SYN_RECEIVED) && (act & TCP_ACT_ACK_NOW) &&
+		    st->ctr.tcp_out == out_before)
+			tcp_send_ack(st, sk, now); /* nothing went out to carry it */
+	}
 	if (tcp_synced(sk) || sk->state == SKIFF_TCP_SYN_RECEIVED) {
 		if (act & TCP_ACT_ACK_NOW) {
-			if (sk->last_ack_sent != sk->rcv_nxt || !(act & TCP_ACT_OUTPUT) || sk->due[TCP_T_DELACK] ||
-			    skiff_tcp_ooo_bytes(&sk->ooo))
-				tcp_send_ack(st, sk, now);
+			; /* done above */
 		} else if ((act & TCP_ACT_ACK_DELAY) && sk->last_ack_sent != sk->rcv_nxt) {
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full
 			 * segment; quick ACKs while the connection starts */

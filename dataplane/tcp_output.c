@@ -267,6 +267,8 @@ void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t 
 		sk->total_retrans++;
 		if (SEQ_LT(sk->snd_nxt, sk->snd_una + n))
 			sk->snd_nxt = sk->snd_una + n;
+		if (SEQ_GT(sk->snd_nxt, sk->snd_max))
+			sk->snd_max = sk->snd_nxt; /* the segment may carry bytes never sent before */
 	}
 	sk->rtt_at = 0; /* Karn: no sample from retransmitted data */
 }

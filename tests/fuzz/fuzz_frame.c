@@ -566,9 +566,7 @@ static void tcp_end(struct fz_ctx *c)
 	FZ_CHECK(l != NULL && l->state == SKIFF_TCP_LISTEN);
 	FZ_CHECK(tcp_tab(c->st)->live == 1);
 	FZ_CHECK(l->aq_len == 0 && l->aq_head == NULL);
-#ifdef SKIFF_TCP_KNOWN_BUG_SYNQ_LEAK
 	FZ_CHECK(l->synq_len == 0);
-#endif
 	skiff_tcp_close(c->st, l, c->now);
 	c->lsn.sk = NULL;
 	FZ_CHECK(tcp_tab(c->st)->live == 0);
@@ -805,11 +803,9 @@ static void tcp_check(struct fz_ctx *c)
 			 * flight is what the ring holds plus SYN and FIN */
 			FZ_CHECK(SEQ_LEQ(sk->snd_una, sk->snd_nxt) && SEQ_LEQ(sk->snd_una, sk->snd_max));
 			FZ_CHECK(sk->snd_max - sk->snd_una <= sk->sbuf_len + 2u);
-#ifdef SKIFF_TCP_KNOWN_BUG_RTX_SND_MAX
 			/* fails today: a retransmission from SND.UNA that takes never-sent
 			 * bytes along moves SND.NXT past SND.MAX (see test_tcp.c) */
 			FZ_CHECK(SEQ_LEQ(sk->snd_nxt, sk->snd_max));
-#endif
 		}
 		if (tcp_synced(sk) && sk->state != SKIFF_TCP_CLOSED) {
 			FZ_CHECK(sk->mss >= 64 && sk->mss <= 65535);

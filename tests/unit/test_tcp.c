@@ -1087,13 +1087,11 @@ static void test_zero_window_acceptability(void **state)
 	assert_int_equal(s.wnd, 0);
 	assert_int_equal(sk->rcv_nxt, nxt);
 	assert_int_equal(skiff_tcp_readable(sk), 1152);
-#ifdef SKIFF_TCP_KNOWN_BUG_ZERO_WND_ACK
 	/* KNOWN BUG ZERO_WND_ACK: RFC 9293 3.10.7.4 first: "If the RCV.WND is zero, no
 	 * segments will be acceptable, but special allowance should be made to accept
 	 * valid ACKs, URGs, and RSTs" — the ACK field of a data segment arriving at a
 	 * zero window is thrown away with the data (Linux processes it). */
 	assert_int_equal(sk->snd_una, una + 100);
-#endif
 	/* a pure ACK at RCV.NXT does carry it */
 	o = seg(t, TCP_ACK);
 	o.seq = nxt;
@@ -1191,14 +1189,12 @@ static void test_rst_with_data_straddling_rcv_nxt(void **state)
 	o.payload = b;
 	o.plen = sizeof(b);
 	tx(t, &o);
-#ifdef SKIFF_TCP_KNOWN_BUG_RST_TRIMMED
 	/* KNOWN BUG RST_TRIMMED: the exact-match test runs on the sequence number
 	 * after trimming (now RCV.NXT), so this segment resets the connection; a
 	 * blind attacker's odds grow with the payload length (Linux compares the
 	 * original SEG.SEQ). */
 	assert_int_equal(sk->state, SKIFF_TCP_ESTABLISHED);
 	assert_int_equal(skiff_tcp_take_error(sk), 0);
-#endif
 	ts_flush(&t->h);
 }
 
@@ -1944,7 +1940,6 @@ static void test_rto_retransmission_with_unsent_data(void **state)
 	drops0 = ctr_drop(t, SKIFF_DROP_TCP_ACK_TOO_NEW);
 	send_ack(t, una + s.len);
 	(void)drops0;
-#ifdef SKIFF_TCP_KNOWN_BUG_RTX_SND_MAX
 	/* KNOWN BUG RTX_SND_MAX: tcp_retransmit() sends up to an MSS from SND.UNA —
 	 * here 100 old + 50 never-sent bytes — and moves SND.NXT past SND.MAX
 	 * without moving SND.MAX; the peer's ACK of the 150 bytes is then "an ACK
@@ -1953,7 +1948,6 @@ static void test_rto_retransmission_with_unsent_data(void **state)
 	assert_int_equal(ctr_drop(t, SKIFF_DROP_TCP_ACK_TOO_NEW), drops0);
 	assert_int_equal(sk->snd_una, una + s.len);
 	assert_true(SEQ_LEQ(sk->snd_nxt, sk->snd_max));
-#endif
 	ts_flush(&t->h);
 }
 
@@ -2506,16 +2500,11 @@ static void test_syn_flood_without_cookies(void **state)
 	tx(t, &o);
 	got = ts_pop(&t->h, &s) && s.flags == (TCP_SYN | TCP_ACK);
 	(void)got;
-#ifdef SKIFF_TCP_KNOWN_BUG_SYNQ_LEAK
-	/* KNOWN BUG SYNQ_LEAK: when a SYN-RECEIVED child dies (SYN-ACK retries run
-	 * out, or a RST), tcp_drop() sets it CLOSED before tcp_free() runs, and
-	 * tcp_free() decrements the listener's synq_len only for SYN-RECEIVED: the
-	 * count leaks, and after backlog+1 such deaths the listener refuses every
-	 * SYN for ever (without cookies), or answers every SYN with a cookie and
-	 * loses window scaling, SACK and timestamps for ever (with cookies). */
-	assert_int_equal(t->lsk->synq_len, 0);
+	/* (was bug SYNQ_LEAK: dead half-open children leaked their SYN-queue count,
+	 * so after backlog+1 deaths the listener refused every SYN for ever.) Now
+	 * only the new client's half-open connection is counted. */
+	assert_int_equal(t->lsk->synq_len, 1);
 	assert_true(got);
-#endif
 }
 
 static void test_syn_flood_with_cookies(void **state)
@@ -2562,12 +2551,10 @@ static void test_syn_flood_with_cookies(void **state)
 	tx(t, &o);
 	pop(t, &s);
 	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
-#ifdef SKIFF_TCP_KNOWN_BUG_SYNQ_LEAK
 	/* KNOWN BUG SYNQ_LEAK (see test_syn_flood_without_cookies): still in cookie
 	 * mode, so no window scaling, SACK or timestamps */
 	assert_true(s.ws && s.sack_perm && s.ts);
 	assert_non_null(child_of(t, 50001));
-#endif
 }
 
 static void test_syn_received_rst_frees_child(void **state)
@@ -2589,10 +2576,8 @@ static void test_syn_received_rst_frees_child(void **state)
 	expect_none(t);
 	assert_null(child_of(t, PPORT));
 	assert_int_equal(live(t), 1);
-#ifdef SKIFF_TCP_KNOWN_BUG_SYNQ_LEAK
 	/* KNOWN BUG SYNQ_LEAK (see test_syn_flood_without_cookies) */
 	assert_int_equal(t->lsk->synq_len, 0);
-#endif
 }
 
 static void test_syn_received_bad_ack_rst(void **state)
@@ -2644,7 +2629,6 @@ static void test_listener_close_with_half_open(void **state)
 	/* the handshake completes after the listener went away */
 	send_ack(t, iss + 1);
 	ts_flush(&t->h);
-#ifdef SKIFF_TCP_KNOWN_BUG_LISTENER_CLOSE_SYNQ
 	/* KNOWN BUG LISTENER_CLOSE_SYNQ: tcp_free() of a listener frees its accept
 	 * queue but not its SYN-RECEIVED children, which keep a dangling parent
 	 * pointer: the ACK then links the child onto the freed listener's queue,
@@ -2652,7 +2636,6 @@ static void test_listener_close_with_half_open(void **state)
 	 * (inet_csk_listen_stop). */
 	assert_null(child_of(t, PPORT));
 	assert_int_equal(live(t), 0);
-#endif
 }
 
 static void test_window_scale_clamped(void **state)
@@ -2683,13 +2666,11 @@ static void test_tsecr_from_the_future(void **state)
 	tx(t, &o);
 	assert_int_equal(sk->snd_una, t->iss + 101);
 	(void)rto0;
-#ifdef SKIFF_TCP_KNOWN_BUG_TSECR_FUTURE
 	/* KNOWN BUG TSECR_FUTURE: RTT = TSval(now) - TSecr is taken modulo 2^32, so
 	 * an echo ahead of our clock becomes a sample of ~49 days: SRTT explodes and
 	 * the RTO sits at 120 s for hundreds of ACKs. Linux ignores such samples
 	 * (delta must be < INT_MAX / 1000 ticks). */
 	assert_true(sk->rto <= 1 * SEC);
-#endif
 }
 
 
