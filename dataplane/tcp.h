@@ -67,6 +67,8 @@ struct skiff_tcp_sock {
 	bool fin_queued;                   /* shutdown(SHUT_WR)/close: FIN after the data */
 	bool fin_rcvd;                     /* peer's FIN consumed into rcv_nxt */
 	bool fin_acked;                    /* our FIN acknowledged */
+	bool ooo_fin;                      /* a FIN arrived ahead of missing data, at ooo_fin_seq */
+	uint32_t ooo_fin_seq;
 	bool rd_shut;                      /* shutdown(SHUT_RD) */
 	bool orphan;                       /* closed by the user, finishing on its own */
 	bool accepted;                     /* handed out by accept */
@@ -120,7 +122,7 @@ struct skiff_tcp_sock {
 	uint64_t due[TCP_T_N];             /* 0: not armed */
 	uint64_t last_rcv, last_snd;       /* for keepalive / idle restart */
 	uint64_t user_timeout_ns;          /* TCP_USER_TIMEOUT, 0: off */
-	uint64_t first_rtx_at;             /* when the oldest unacked data was first retransmitted */
+	uint64_t first_rtx_at;             /* when the oldest unacknowledged data was sent (TCP_USER_TIMEOUT) */
 	uint64_t keep_idle_ns, keep_intvl_ns;
 	uint8_t keep_cnt;
 	uint32_t linger_s;

@@ -442,7 +442,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		fin_acked = ack_advance(sk, ack);
 		sk->rtx_count = 0;
 		sk->backoff = 0;
-		sk->first_rtx_at = 0;
+		/* what is still in flight left no later than now (per-segment send
+		 * times are not kept: this errs towards waiting longer) */
+		sk->first_rtx_at = sk->snd_una == sk->snd_max ? 0 : now;
 		if (sk->in_recovery) {
 			if (SEQ_GEQ(ack, sk->recover)) {
 				/* full ACK: leave recovery (RFC 6582 3.2 step 3) */
@@ -771,9 +773,21 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 		act |= text_input(st, sk, s, now);
 		if (act & TCP_ACT_FREE)
 			return act;
-		/* eighth: FIN, once everything before it is in */
+		/* eighth: FIN, once everything before it is in; a FIN ahead of a hole
+		 * is remembered and taken when the hole fills (RFC 9293 3.10.7.4:
+		 * out-of-order segments are held for later processing, FIN included) */
+		if ((f & TCP_FIN) && !sk->fin_rcvd && SEQ_GT(seq + len, sk->rcv_nxt) &&
+		    (sk->state == SKIFF_TCP_ESTABLISHED || sk->state == SKIFF_TCP_FIN_WAIT_1 ||
+		     sk->state == SKIFF_TCP_FIN_WAIT_2)) {
+			sk->ooo_fin = true;
+			sk->ooo_fin_seq = seq + len;
+		}
 		if ((f & TCP_FIN) && seq + len == sk->rcv_nxt && !sk->fin_rcvd)
 			act |= fin_input(st, sk, now);
+		else if (sk->ooo_fin && !sk->fin_rcvd && sk->rcv_nxt == sk->ooo_fin_seq)
+			act |= fin_input(st, sk, now);
+		if (sk->fin_rcvd)
+			sk->ooo_fin = false;
 	}
 	return act;
 }

@@ -318,6 +318,8 @@ void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 			sk->rtt_seq = sk->snd_nxt;
 			sk->rtt_at = now;
 		}
+		if (sk->snd_una == sk->snd_max)
+			sk->first_rtx_at = now; /* the oldest unacknowledged byte leaves now */
 		n = send_from(st, sk, sk->snd_nxt, len ? len : limit + 1, now);
 		if (!n)
 			break;

@@ -124,6 +124,10 @@ static void on_rtx(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t n
 	t = sk->rto << sk->backoff;
 	if (t > TCP_RTO_MAX_NS || (sk->rto << sk->backoff) >> sk->backoff != sk->rto)
 		t = TCP_RTO_MAX_NS;
+	/* RFC 5482 / Linux tcp_clamp_rto_to_user_timeout: never wait past the
+	 * moment the user timeout ends */
+	if (sk->user_timeout_ns && sk->first_rtx_at && sk->first_rtx_at + sk->user_timeout_ns < now + t)
+		t = sk->first_rtx_at + sk->user_timeout_ns > now ? sk->first_rtx_at + sk->user_timeout_ns - now : 1;
 	tcp_timer_set(st, sk, TCP_T_RTX, now + t);
 }
 

@@ -1087,7 +1087,7 @@ static void test_zero_window_acceptability(void **state)
 	assert_int_equal(s.wnd, 0);
 	assert_int_equal(sk->rcv_nxt, nxt);
 	assert_int_equal(skiff_tcp_readable(sk), 1152);
-	/* KNOWN BUG ZERO_WND_ACK: RFC 9293 3.10.7.4 first: "If the RCV.WND is zero, no
+	/* regression (bug ZERO_WND_ACK, fixed): RFC 9293 3.10.7.4 first: "If the RCV.WND is zero, no
 	 * segments will be acceptable, but special allowance should be made to accept
 	 * valid ACKs, URGs, and RSTs" — the ACK field of a data segment arriving at a
 	 * zero window is thrown away with the data (Linux processes it). */
@@ -1189,7 +1189,7 @@ static void test_rst_with_data_straddling_rcv_nxt(void **state)
 	o.payload = b;
 	o.plen = sizeof(b);
 	tx(t, &o);
-	/* KNOWN BUG RST_TRIMMED: the exact-match test runs on the sequence number
+	/* regression (bug RST_TRIMMED, fixed): the exact-match test runs on the sequence number
 	 * after trimming (now RCV.NXT), so this segment resets the connection; a
 	 * blind attacker's odds grow with the payload length (Linux compares the
 	 * original SEG.SEQ). */
@@ -1940,7 +1940,7 @@ static void test_rto_retransmission_with_unsent_data(void **state)
 	drops0 = ctr_drop(t, SKIFF_DROP_TCP_ACK_TOO_NEW);
 	send_ack(t, una + s.len);
 	(void)drops0;
-	/* KNOWN BUG RTX_SND_MAX: tcp_retransmit() sends up to an MSS from SND.UNA —
+	/* regression (bug RTX_SND_MAX, fixed): tcp_retransmit() sends up to an MSS from SND.UNA —
 	 * here 100 old + 50 never-sent bytes — and moves SND.NXT past SND.MAX
 	 * without moving SND.MAX; the peer's ACK of the 150 bytes is then "an ACK
 	 * for data not yet sent" (RFC 5961 5.2, TCP_ACK_TOO_NEW) and dropped, on
@@ -2141,14 +2141,12 @@ static void test_user_timeout(void **state)
 	assert_int_equal(e, ETIMEDOUT);
 	/* long before the 15 retransmissions would end */
 	assert_true(t->h.now - t0 < 20 * SEC);
-#ifdef SKIFF_TCP_KNOWN_BUG_USER_TIMEOUT
-	/* KNOWN BUG USER_TIMEOUT: the timeout counts from the first retransmission
+	/* regression (bug USER_TIMEOUT, fixed): the timeout counts from the first retransmission
 	 * (first_rtx_at), not from when the data was sent, and the retransmission
 	 * timer is not clamped to it: here the connection dies at 6.2 s instead of
 	 * 5 s; with 30 s it would die at 51 s. RFC 5482 / Linux: data may stay
 	 * unacknowledged at most the user timeout. */
 	assert_true(t->h.now - t0 <= 5 * SEC + TCP_RTO_MIN_NS);
-#endif
 }
 
 static void test_close_with_unread_data_sends_rst(void **state)
@@ -2551,7 +2549,7 @@ static void test_syn_flood_with_cookies(void **state)
 	tx(t, &o);
 	pop(t, &s);
 	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
-	/* KNOWN BUG SYNQ_LEAK (see test_syn_flood_without_cookies): still in cookie
+	/* regression (bug SYNQ_LEAK, fixed) (see test_syn_flood_without_cookies): still in cookie
 	 * mode, so no window scaling, SACK or timestamps */
 	assert_true(s.ws && s.sack_perm && s.ts);
 	assert_non_null(child_of(t, 50001));
@@ -2576,7 +2574,7 @@ static void test_syn_received_rst_frees_child(void **state)
 	expect_none(t);
 	assert_null(child_of(t, PPORT));
 	assert_int_equal(live(t), 1);
-	/* KNOWN BUG SYNQ_LEAK (see test_syn_flood_without_cookies) */
+	/* regression (bug SYNQ_LEAK, fixed) (see test_syn_flood_without_cookies) */
 	assert_int_equal(t->lsk->synq_len, 0);
 }
 
@@ -2629,7 +2627,7 @@ static void test_listener_close_with_half_open(void **state)
 	/* the handshake completes after the listener went away */
 	send_ack(t, iss + 1);
 	ts_flush(&t->h);
-	/* KNOWN BUG LISTENER_CLOSE_SYNQ: tcp_free() of a listener frees its accept
+	/* regression (bug LISTENER_CLOSE_SYNQ, fixed): tcp_free() of a listener frees its accept
 	 * queue but not its SYN-RECEIVED children, which keep a dangling parent
 	 * pointer: the ACK then links the child onto the freed listener's queue,
 	 * and the TCB leaks (nobody can accept it). Linux drops the request socks
@@ -2666,7 +2664,7 @@ static void test_tsecr_from_the_future(void **state)
 	tx(t, &o);
 	assert_int_equal(sk->snd_una, t->iss + 101);
 	(void)rto0;
-	/* KNOWN BUG TSECR_FUTURE: RTT = TSval(now) - TSecr is taken modulo 2^32, so
+	/* regression (bug TSECR_FUTURE, fixed): RTT = TSval(now) - TSecr is taken modulo 2^32, so
 	 * an echo ahead of our clock becomes a sample of ~49 days: SRTT explodes and
 	 * the RTO sits at 120 s for hundreds of ACKs. Linux ignores such samples
 	 * (delta must be < INT_MAX / 1000 ticks). */
@@ -2879,8 +2877,7 @@ static void test_out_of_order_fin(void **state)
 	pop(t, &s);
 	assert_int_equal(rd(t, sk, b, sizeof(b)), 10);
 	assert_memory_equal(b, "helloworld", 10);
-#ifdef SKIFF_TCP_KNOWN_BUG_OOO_FIN_LOST
-	/* KNOWN BUG OOO_FIN_LOST: the reassembly queue keeps only payload, so the
+	/* regression (bug OOO_FIN_LOST, fixed): the reassembly queue keeps only payload, so the
 	 * FIN of an out-of-order segment is forgotten (a bare out-of-order FIN is
 	 * not even queued): the ACK stops at base + 10, the connection stays
 	 * ESTABLISHED and EOF waits for the peer to retransmit its FIN after an RTO.
@@ -2889,7 +2886,6 @@ static void test_out_of_order_fin(void **state)
 	assert_int_equal(s.ack, base + 11);
 	assert_int_equal(sk->state, SKIFF_TCP_CLOSE_WAIT);
 	assert_int_equal(rd(t, sk, b, sizeof(b)), 0);
-#endif
 	/* the peer's FIN retransmission closes it in any case */
 	o = seg(t, TCP_ACK | TCP_FIN);
 	o.seq = base + 10;
