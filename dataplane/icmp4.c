@@ -36,8 +36,8 @@ static const struct err_map unreach_map[16] = {
 };
 
 /* Deliver an error whose quote starts at q (IP header of a datagram we sent). */
-static void deliver_error(struct skiff_stack *st, int ifindex, uint8_t type, uint8_t code, const uint8_t *q,
-			  size_t qlen)
+static void deliver_error(struct skiff_stack *st, int ifindex, uint8_t type, uint8_t code, uint32_t rest,
+			  const uint8_t *q, size_t qlen)
 {
 	struct ip4_repr qip;
 	int err;
@@ -71,7 +71,9 @@ static void deliver_error(struct skiff_stack *st, int ifindex, uint8_t type, uin
 	if (qip.proto == IPPROTO_UDP_)
 		udp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal);
 	else if (qip.proto == IPPROTO_TCP_)
-		tcp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal);
+		tcp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal,
+			 /* RFC 1191 4: the next-hop MTU of "fragmentation needed" */
+			 type == ICMP4_DEST_UNREACH && code == 4 ? (uint16_t)(rest & 0xffff) : 0);
 	else
 		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
 }
@@ -139,7 +141,7 @@ void skiff_icmp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct s
 	case ICMP4_DEST_UNREACH:
 	case ICMP4_TIME_EXCEEDED:
 	case ICMP4_PARAM_PROBLEM:
-		deliver_error(st, ifc->index, ic.type, ic.code, skiff_pkt_data(p) + ICMP4_HDR_LEN, p->len - ICMP4_HDR_LEN);
+		deliver_error(st, ifc->index, ic.type, ic.code, ic.rest, skiff_pkt_data(p) + ICMP4_HDR_LEN, p->len - ICMP4_HDR_LEN);
 		skiff_pkt_free(p);
 		return;
 	default:
@@ -191,7 +193,7 @@ void skiff_icmp4_send_error(struct skiff_stack *st, const struct skiff_pkt *orig
 		qlen = ICMP4_ERR_MAX - IP4_HDR_LEN - ICMP4_HDR_LEN;
 	/* A datagram we originated (e.g. held for ARP): report to the socket directly. */
 	if (skiff_stack_local4(st, oip.src) >= 0) {
-		deliver_error(st, orig->ifindex, type, code, oh, qlen);
+		deliver_error(st, orig->ifindex, type, code, rest, oh, qlen);
 		return;
 	}
 	if (!skiff_tokens_take(&st->icmp_tb, now)) {

@@ -101,7 +101,7 @@ struct skiff_counters {
 	uint64_t udp_in, udp_out;
 	uint64_t ip4_local;          /* frames looped back to our own addresses */
 	uint64_t tcp_in, tcp_out, tcp_bytes_in, tcp_retrans, tcp_fast_retrans, tcp_timeouts;
-	uint64_t tcp_rto, tcp_dupacks_in, tcp_syncookies_sent, tcp_syncookies_ok;
+	uint64_t tcp_rto, tcp_dupacks_in, tcp_syncookies_sent, tcp_syncookies_ok, tcp_pmtu_updates;
 	uint64_t tcp_established, tcp_resets_in, tcp_resets_out, tcp_challenge_acks, tcp_ooo, tcp_bad_opts;
 };
 

@@ -196,8 +196,9 @@ void skiff_tcp_table_destroy(struct skiff_stack *st);
 void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip4_repr *ip,
 		uint64_t now);
 /* ICMP error for a segment we sent (quoted IP header + at least 8 bytes of TCP). */
+/* mtu: the next-hop MTU of a "fragmentation needed" error (RFC 1191), else 0. */
 void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
-	      int err, bool fatal);
+	      int err, bool fatal, uint16_t mtu);
 /* Pop the next socket whose readiness changed (for the socket layer). */
 struct skiff_tcp_sock *skiff_tcp_ready_pop(struct skiff_stack *st);
 

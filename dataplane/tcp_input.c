@@ -910,7 +910,7 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 /* ICMP errors (RFC 1122 4.2.3.9, RFC 5927): hard errors abort a connection
  * still opening; for an established one they are only reported (soft). */
 void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
-	      int err, bool fatal)
+	      int err, bool fatal, uint16_t mtu)
 {
 	struct skiff_tcp_sock *sk;
 	uint32_t seq;
@@ -933,6 +933,23 @@ void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, c
 	if (sk->state == SKIFF_TCP_SYN_SENT && fatal) {
 		tcp_drop(st, sk, err);
 		return;
+	}
+	/* RFC 1191 6.4 / Linux tcp_v4_mtu_reduced: "fragmentation needed" with a
+	 * usable MTU lowers the MSS and resends what was lost at once */
+	if (mtu >= 68 && tcp_synced(sk)) {
+		uint32_t mss = (uint32_t)mtu - IP4_HDR_LEN - TCP_HDR_LEN - (sk->ts_ok ? 12u : 0u);
+		if (mss < TCP_MIN_MSS)
+			mss = TCP_MIN_MSS;
+		if (mss < sk->mss) {
+			sk->mss = mss;
+			skiff_tcp_cc_set_mss(&sk->cc, mss);
+			st->ctr.tcp_pmtu_updates++;
+			if (sk->snd_una != sk->snd_max) {
+				sk->snd_nxt = sk->snd_una;
+				skiff_tcp_sack_init(&sk->sack);
+				tcp_output(st, sk, st->now);
+			}
+		}
 	}
 	/* soft error: reported by SO_ERROR only if the connection then fails (Linux
 	 * sk_err_soft); nothing else to do */

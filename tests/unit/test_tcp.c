@@ -2937,8 +2937,7 @@ static void test_icmp_frag_needed_shrinks_segments(void **state)
 	}
 	assert_true(n > 0);
 	(void)fits;
-#ifdef SKIFF_TCP_KNOWN_BUG_PMTU_IGNORED
-	/* KNOWN BUG PMTU_IGNORED: every segment has DF set, but tcp4_err() ignores
+	/* regression (bug PMTU_IGNORED, fixed): every segment has DF set, but tcp4_err() ignores
 	 * "fragmentation needed" (EMSGSIZE is a soft error: nothing done) and
 	 * icmp4.c does not even pass the next-hop MTU on: the MSS never shrinks,
 	 * each retransmission is dropped by the same router, and the connection
@@ -2946,7 +2945,6 @@ static void test_icmp_frag_needed_shrinks_segments(void **state)
 	 * MTU below the interface's (RFC 1191 6.4, RFC 1122 4.2.3.9, Linux
 	 * tcp_v4_mtu_reduced). */
 	assert_true(fits);
-#endif
 }
 
 /* ================= every SKIFF_DROP_TCP_* reason ================= */
