@@ -643,6 +643,14 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 		return TCP_ACT_ACK_NOW;
 	}
 
+	/* simultaneous open (RFC 9293 figure 8, line 6): in an active SYN-RECEIVED
+	 * the peer's SYN-ACK repeats its SYN; what counts is its ACK */
+	if (sk->state == SKIFF_TCP_SYN_RECEIVED && !sk->parent && (f & TCP_SYN) && (f & TCP_ACK) &&
+	    s->seq == sk->irs) {
+		s->th.flags &= (uint8_t)~TCP_SYN;
+		f = s->th.flags;
+		s->seq++;
+	}
 	/* first: sequence number. At a zero window a segment at RCV.NXT loses its
 	 * text (and FIN) but its ACK still counts (RFC 9293 3.10.7.4, as Linux) */
 	if (wnd == 0 && s->seq == sk->rcv_nxt && !(f & (TCP_SYN | TCP_RST)) && (s->len || (f & TCP_FIN))) {

@@ -7,9 +7,9 @@
  *
  * Layout: fixture (one stack, the peer REACHABLE, a listener on 80) → helpers
  * that drive handshakes and build the peer's segments → tests by RFC step.
- * Known bugs: each assertion that fails because of a bug in dataplane/tcp*.c is
- * kept but compiled only with -DSKIFF_TCP_KNOWN_BUG_<name> (search for
- * "KNOWN BUG"), so main stays green and the bug stays one flag away.
+ * Bugs these tests found are fixed; their assertions stay as regressions
+ * (search for "regression (bug"). A new known bug would be kept behind
+ * -DSKIFF_TCP_KNOWN_BUG_<name> so main stays green.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -925,12 +925,10 @@ static void test_simultaneous_open(void **state)
 	o.seq = PISN;
 	o.ack = t->iss + 1;
 	tx(t, &o);
-#ifdef SKIFF_TCP_KNOWN_BUG_SIMOPEN_SYNACK
-	/* KNOWN BUG SIMOPEN_SYNACK: the SYN-ACK is judged out of window (its SYN is
+	/* regression (bug SIMOPEN_SYNACK, fixed): the SYN-ACK is judged out of window (its SYN is
 	 * old) and dropped with an ACK, so the connection waits for another ACK;
 	 * RFC 9293 figure 8 line 6 and Linux (tcp_validate_incoming) complete here. */
 	assert_int_equal(sk->state, SKIFF_TCP_ESTABLISHED);
-#endif
 	ts_flush(&t->h);
 	/* the peer's ACK completes it in any case */
 	t->pack = t->iss + 1;
