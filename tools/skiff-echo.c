@@ -51,6 +51,7 @@ struct opts {
 	const char *dpdk_port;
 	const char *client;      /* "ip:port": client mode */
 	const char *pcap;        /* capture what skiff sends and receives */
+	uint32_t loss_ppm;       /* fault driver: drop this share of what skiff sends */
 	uint32_t ip;             /* host order */
 	unsigned plen;
 	uint32_t gw;
@@ -105,6 +106,7 @@ static void usage(const char *argv0)
 		"  --pcap FILE           write every frame skiff receives and sends to FILE\n"
 		"  --tcp                 TCP instead of UDP (server: echo every connection; client: --bytes)\n"
 		"  --bytes N             TCP client: bytes to send and check (default 1 MiB)\n"
+		"  --loss PPM            drop PPM per million of the frames skiff sends (fault driver)\n"
 		"  --list-drivers        print the drivers this build has\n",
 		argv0);
 }
@@ -148,7 +150,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "dpdk-port", required_argument, 0, 'P' }, { "copy", no_argument, 0, 'C' },
 		{ "skb", no_argument, 0, 'K' },           { "help", no_argument, 0, 'h' },
 		{ "list-drivers", no_argument, 0, 'L' }, { "tcp", no_argument, 0, 'U' },
-		{ "bytes", required_argument, 0, 'B' }, { "pcap", required_argument, 0, 'W' },
+		{ "bytes", required_argument, 0, 'B' },   { "loss", required_argument, 0, 'F' }, { "pcap", required_argument, 0, 'W' },
 		{ 0, 0, 0, 0 },
 	};
 	static const size_t def_sizes[] = { 1, 64, 1472, 1473, 9000, 65507 };
@@ -202,6 +204,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'S': o->sockperf = true; break;
 		case 'U': o->tcp = true; break;
 		case 'B': o->tcp_bytes = strtoull(optarg, NULL, 0); break;
+		case 'F': o->loss_ppm = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'c': o->client = optarg; break;
 		case 'E': o->dpdk_eal = optarg; break;
 		case 'P': o->dpdk_port = optarg; break;
@@ -499,6 +502,12 @@ static void print_counters(const struct skiff_stack *st)
 	       (unsigned long long)c->ip4_in, (unsigned long long)c->ip4_out, (unsigned long long)c->ip4_frag_out,
 	       (unsigned long long)c->ip4_reasm_ok, (unsigned long long)c->icmp_in,
 	       (unsigned long long)c->icmp_echo_replies, (unsigned long long)c->udp_in, (unsigned long long)c->udp_out);
+	if (c->tcp_in || c->tcp_out)
+		printf("skiff-echo: tcp in %llu out %llu | retrans %llu (fast recoveries %llu, timeouts %llu) | resets in %llu out %llu | syncookies %llu\n",
+		       (unsigned long long)c->tcp_in, (unsigned long long)c->tcp_out, (unsigned long long)c->tcp_retrans,
+		       (unsigned long long)c->tcp_fast_retrans, (unsigned long long)c->tcp_rto,
+		       (unsigned long long)c->tcp_resets_in, (unsigned long long)c->tcp_resets_out,
+		       (unsigned long long)c->tcp_syncookies_ok);
 	for (int r = 0; r < SKIFF_DROP_MAX; r++)
 		if (c->drop[r])
 			printf("skiff-echo:   drop %-22s %llu\n", skiff_drop_name((enum skiff_drop_reason)r),
@@ -590,6 +599,21 @@ int main(int argc, char **argv)
 		return 2;
 	memcpy(ifname, dev->name, sizeof(ifname) - 1); /* the device's name, not the capture wrapper's */
 	ifname[sizeof(ifname) - 1] = 0;
+	if (o.loss_ppm) {
+		struct skiff_fault_config fc;
+		struct skiff_dev *w;
+		memset(&fc, 0, sizeof(fc));
+		fc.seed = now_ns();
+		fc.loss_ppm = o.loss_ppm;
+		rc = skiff_fault_wrap(dev, &fc, &w);
+		if (rc) {
+			fprintf(stderr, "skiff-echo: fault: %s\n", strerror(-rc));
+			skiff_dev_close(dev);
+			return 2;
+		}
+		dev = w;
+		printf("skiff-echo: dropping %u ppm of transmitted frames\n", o.loss_ppm);
+	}
 	if (o.pcap) {
 		struct skiff_dev *w;
 		rc = skiff_pcap_wrap(dev, o.pcap, &w);

@@ -99,6 +99,19 @@ kill -9 "$SK" 2>/dev/null
 wait "$SK" 2>/dev/null
 grep -E "tcp:|stack frames|drop" "$LOG/skiff.out" | sed 's/^/     /' | head -12
 
+# loss on skiff's side (the fault driver drops 2 % of what skiff sends)
+ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip 198.18.0.2/24 --tcp --port 5203 --loss 20000 >"$LOG/skiff2.out" 2>&1 &
+SK=$!
+PIDS+=("$SK")
+wait_ready "$LOG/skiff2.out" "$SK" || exit 1
+check "kernel client -> skiff TCP echo with 2% loss on skiff's transmit side, sha256" \
+	ip netns exec "$B" "${PEER[@]}" tcp-client 198.18.0.2 5203 16777216
+kill -TERM "$SK" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$SK" 2>/dev/null || break; sleep 0.1; done
+kill -9 "$SK" 2>/dev/null
+wait "$SK" 2>/dev/null
+grep -E "stack frames|tcp in" "$LOG/skiff2.out" | sed 's/^/     /'
+
 ip netns exec "$B" "${PEER[@]}" tcp-server 198.18.0.1 5202 120 >"$LOG/peer.out" 2>&1 &
 PS=$!
 PIDS+=("$PS")

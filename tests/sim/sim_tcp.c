@@ -295,6 +295,8 @@ static void test_cases(void **state)
 static void test_seeds(void **state)
 {
 	(void)state;
+	if (getenv("SIM_TCP_CASE"))
+		skip(); /* one named case only */
 	for (uint64_t s = 100; s < 108; s++) {
 		struct sim_case c = { "loss-2%-reorder-seed", 20000, 2000, 10000, 1000, 300000, s, NULL };
 		run_case(&c);
@@ -320,6 +322,8 @@ static void test_many_connections_syncookies(void **state)
 	static uint8_t buf[BYTES];
 	int err;
 	(void)state;
+	if (getenv("SIM_TCP_CASE"))
+		skip();
 
 	assert_int_equal(skiff_loop_pair(NULL, &la, &lb), 0);
 	if (getenv("SIM_TCP_PCAP")) {
