@@ -120,5 +120,15 @@ check "skiff TCP client -> kernel echo server, byte-exact" \
 	ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip 198.18.0.2/24 --tcp --client 198.18.0.1:5202 --bytes "$BYTES"
 kill "$PS" 2>/dev/null
 
+# a kernel peer that stops reading for 3 s: skiff meets a zero window, probes
+# it (persist timer), and carries on byte-exactly when the peer reads again
+ip netns exec "$B" "${PEER[@]}" tcp-server 198.18.0.1 5204 60 3 >"$LOG/peer3.out" 2>&1 &
+PS=$!
+PIDS+=("$PS")
+wait_ready "$LOG/peer3.out" "$PS" || exit 1
+check "zero window: kernel peer stops reading 3 s, skiff probes and completes" \
+	ip netns exec "$A" "$ECHO" "${ARGS[@]}" --ip 198.18.0.2/24 --tcp --client 198.18.0.1:5204 --bytes 8388608
+kill "$PS" 2>/dev/null
+
 echo "== tcp $VARIANT: $fails failure(s)"
 [ "$fails" -eq 0 ]

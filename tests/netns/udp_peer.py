@@ -5,7 +5,9 @@
                                                 byte-exact (3 tries, 2 s each)
   udp_peer.py server IP PORT SECONDS            echo every datagram until SECONDS pass
   udp_peer.py tcp-client IP PORT BYTES          send BYTES over TCP, check the echo by SHA-256
-  udp_peer.py tcp-server IP PORT SECONDS        echo every TCP connection (a thread each)
+  udp_peer.py tcp-server IP PORT SECONDS [PAUSE] echo every TCP connection (a thread each);
+                                                PAUSE: do not read for PAUSE seconds first
+                                                (the sender meets a zero window)
   udp_peer.py tcp-refused IP PORT               expect ECONNREFUSED (a RST from a closed port)
 Exit 0 when every echo came back intact (client) / the time ran out (server).
 """
@@ -108,7 +110,7 @@ def tcp_client(ip, port, total):
     return 0 if ok else 1
 
 
-def tcp_server(ip, port, seconds):
+def tcp_server(ip, port, seconds, pause=0.0):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((ip, port))
@@ -119,6 +121,9 @@ def tcp_server(ip, port, seconds):
 
     def echo(c):
         with c:
+            if pause:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+                time.sleep(pause)
             while True:
                 d = c.recv(1 << 20)
                 if not d:
@@ -157,8 +162,8 @@ def main(argv):
         return server(argv[2], int(argv[3]), float(argv[4]))
     if len(argv) == 5 and argv[1] == "tcp-client":
         return tcp_client(argv[2], int(argv[3]), int(argv[4]))
-    if len(argv) == 5 and argv[1] == "tcp-server":
-        return tcp_server(argv[2], int(argv[3]), float(argv[4]))
+    if len(argv) in (5, 6) and argv[1] == "tcp-server":
+        return tcp_server(argv[2], int(argv[3]), float(argv[4]), float(argv[5]) if len(argv) == 6 else 0.0)
     if len(argv) == 4 and argv[1] == "tcp-refused":
         return tcp_refused(argv[2], int(argv[3]))
     print(__doc__, file=sys.stderr)
