@@ -23,11 +23,11 @@ _Static_assert(sizeof(((struct skiff_tcp_cc *)0)->u) == 8 * sizeof(uint64_t), "t
 
 static const struct {
 	const char *name;
-	const struct skiff_tcp_cc_ops *ops;
+	const struct skiff_tcp_cc_ops *(*ops)(void);
 } cc_registry[] = {
-	{ "reno", &skiff_tcp_cc_newreno },
-	{ "newreno", &skiff_tcp_cc_newreno },
-	{ "cubic", &skiff_tcp_cc_cubic },
+	{ "reno", skiff_tcp_cc_newreno },
+	{ "newreno", skiff_tcp_cc_newreno },
+	{ "cubic", skiff_tcp_cc_cubic },
 };
 
 static uint32_t clamp_wnd(uint64_t v)
@@ -58,7 +58,7 @@ int skiff_tcp_cc_find_n(const char *name, size_t len, const struct skiff_tcp_cc_
 		n++;
 	for (size_t i = 0; i < sizeof(cc_registry) / sizeof(cc_registry[0]); i++) {
 		if (strlen(cc_registry[i].name) == n && memcmp(cc_registry[i].name, name, n) == 0) {
-			*out = cc_registry[i].ops;
+			*out = cc_registry[i].ops();
 			return 0;
 		}
 	}
@@ -75,7 +75,7 @@ int skiff_tcp_cc_find(const char *name, const struct skiff_tcp_cc_ops **out)
 
 const struct skiff_tcp_cc_ops *skiff_tcp_cc_default(void)
 {
-	return &skiff_tcp_cc_cubic;
+	return skiff_tcp_cc_cubic();
 }
 
 uint32_t skiff_tcp_cc_iw(uint32_t mss)

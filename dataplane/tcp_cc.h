@@ -122,8 +122,9 @@ struct skiff_tcp_cc_ops {
 	void (*set_mss)(struct skiff_tcp_cc *cc, uint32_t mss);
 };
 
-extern const struct skiff_tcp_cc_ops skiff_tcp_cc_newreno; /* "reno" */
-extern const struct skiff_tcp_cc_ops skiff_tcp_cc_cubic;   /* "cubic" */
+/* The algorithms' ops tables (read-only, file-local in their .c files). */
+const struct skiff_tcp_cc_ops *skiff_tcp_cc_newreno(void); /* "reno" */
+const struct skiff_tcp_cc_ops *skiff_tcp_cc_cubic(void);   /* "cubic" */
 
 /* Registry, by TCP_CONGESTION name: "reno" (alias "newreno") and "cubic".
  * 0 and *out set, -ENOENT for an unknown name, -EINVAL for NULL arguments. */

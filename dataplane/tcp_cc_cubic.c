@@ -269,7 +269,7 @@ static void cubic_set_mss(struct skiff_tcp_cc *cc, uint32_t mss)
 	c->est_frac = 0;
 }
 
-const struct skiff_tcp_cc_ops skiff_tcp_cc_cubic = {
+static const struct skiff_tcp_cc_ops cubic_ops = {
 	.name = "cubic",
 	.init = cubic_init,
 	.on_ack = cubic_on_ack,
@@ -279,3 +279,5 @@ const struct skiff_tcp_cc_ops skiff_tcp_cc_cubic = {
 	.on_idle_restart = cubic_on_idle_restart,
 	.set_mss = cubic_set_mss,
 };
+
+const struct skiff_tcp_cc_ops *skiff_tcp_cc_cubic(void) { return &cubic_ops; }

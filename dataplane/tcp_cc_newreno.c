@@ -70,7 +70,7 @@ static void reno_set_mss(struct skiff_tcp_cc *cc, uint32_t mss)
 	skiff_tcp_cc_set_mss_common(cc, mss);
 }
 
-const struct skiff_tcp_cc_ops skiff_tcp_cc_newreno = {
+static const struct skiff_tcp_cc_ops newreno_ops = {
 	.name = "reno",
 	.init = reno_init,
 	.on_ack = reno_on_ack,
@@ -80,3 +80,5 @@ const struct skiff_tcp_cc_ops skiff_tcp_cc_newreno = {
 	.on_idle_restart = reno_on_idle_restart,
 	.set_mss = reno_set_mss,
 };
+
+const struct skiff_tcp_cc_ops *skiff_tcp_cc_newreno(void) { return &newreno_ops; }

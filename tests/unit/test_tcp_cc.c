@@ -25,7 +25,8 @@
 #define SEC 1000000000ull
 #define T0 (5 * SEC)
 
-static const struct skiff_tcp_cc_ops *const algos[2] = { &skiff_tcp_cc_newreno, &skiff_tcp_cc_cubic };
+/* algos(0): NewReno, algos(1): CUBIC */
+static const struct skiff_tcp_cc_ops *algos(int a) { return a ? skiff_tcp_cc_cubic() : skiff_tcp_cc_newreno(); }
 
 static void setup_cc(struct skiff_tcp_cc *cc, const struct skiff_tcp_cc_ops *ops, uint32_t mss)
 {
@@ -95,8 +96,8 @@ static void test_initial_window(void **state)
 		static const uint32_t mss[3] = { 536, 1460, 8960 };
 		static const uint32_t iw[3] = { 5360, 14600, 17920 };
 		for (int i = 0; i < 3; i++) {
-			setup_cc(&cc, algos[a], mss[i]);
-			assert_ptr_equal(cc.ops, algos[a]);
+			setup_cc(&cc, algos(a), mss[i]);
+			assert_ptr_equal(cc.ops, algos(a));
 			assert_int_equal(cc.mss, mss[i]);
 			assert_int_equal(cc.cwnd, iw[i]);
 			assert_int_equal(cc.ssthresh, UINT32_MAX);
@@ -108,12 +109,12 @@ static void test_initial_window(void **state)
 		assert_int_equal(cc.cwnd, 8960);
 	}
 	/* bad arguments */
-	assert_int_equal(skiff_tcp_cc_init(&cc, &skiff_tcp_cc_cubic, 0, T0), -EINVAL);
-	assert_int_equal(skiff_tcp_cc_init(&cc, &skiff_tcp_cc_cubic, SKIFF_TCP_CC_MSS_MIN - 1, T0), -EINVAL);
-	assert_int_equal(skiff_tcp_cc_init(&cc, &skiff_tcp_cc_cubic, 65536, T0), -EINVAL);
+	assert_int_equal(skiff_tcp_cc_init(&cc, skiff_tcp_cc_cubic(), 0, T0), -EINVAL);
+	assert_int_equal(skiff_tcp_cc_init(&cc, skiff_tcp_cc_cubic(), SKIFF_TCP_CC_MSS_MIN - 1, T0), -EINVAL);
+	assert_int_equal(skiff_tcp_cc_init(&cc, skiff_tcp_cc_cubic(), 65536, T0), -EINVAL);
 	assert_int_equal(skiff_tcp_cc_init(&cc, NULL, 1460, T0), -EINVAL);
-	assert_int_equal(skiff_tcp_cc_init(NULL, &skiff_tcp_cc_cubic, 1460, T0), -EINVAL);
-	assert_int_equal(skiff_tcp_cc_init(&cc, &skiff_tcp_cc_cubic, SKIFF_TCP_CC_MSS_MIN, T0), 0);
+	assert_int_equal(skiff_tcp_cc_init(NULL, skiff_tcp_cc_cubic(), 1460, T0), -EINVAL);
+	assert_int_equal(skiff_tcp_cc_init(&cc, skiff_tcp_cc_cubic(), SKIFF_TCP_CC_MSS_MIN, T0), 0);
 	assert_int_equal(cc.cwnd, 640); /* 64-byte segments: 10*MSS < 14600 */
 }
 
@@ -124,7 +125,7 @@ static void test_slow_start_doubles(void **state)
 	(void)state;
 	for (int a = 0; a < 2; a++) {
 		for (unsigned per = 1; per <= 2; per++) {
-			setup_cc(&cc, algos[a], MSS);
+			setup_cc(&cc, algos(a), MSS);
 			now = T0;
 			uint32_t w = cc.cwnd;
 			for (int r = 0; r < 8; r++) {
@@ -135,17 +136,17 @@ static void test_slow_start_doubles(void **state)
 			assert_int_equal(cc.cwnd, 14600u << 8);
 		}
 		/* L = 2*SMSS: one ACK for 3 segments adds 2 segments (RFC 3465 2.2) */
-		setup_cc(&cc, algos[a], MSS);
+		setup_cc(&cc, algos(a), MSS);
 		cc.ops->on_ack(&cc, 3 * MSS, cc.cwnd - (3 * MSS), 0, 0, T0 + MS);
 		assert_int_equal(cc.cwnd, 14600 + 2 * MSS);
 		/* a sub-MSS ACK adds what it acknowledged */
 		cc.ops->on_ack(&cc, 100, cc.cwnd - 100, 0, 0, T0 + 2 * MS);
 		assert_int_equal(cc.cwnd, 14600 + 2 * MSS + 100);
 		/* crossing ssthresh: cwnd stops at ssthresh, the rest is counted in CA */
-		setup_cc(&cc, algos[a], MSS);
+		setup_cc(&cc, algos(a), MSS);
 		cc.ssthresh = cc.cwnd + 1000;
 		cc.ops->on_ack(&cc, 2 * MSS, cc.cwnd - (2 * MSS), 100 * MS, 100 * MS, T0 + MS);
-		if (algos[a] == &skiff_tcp_cc_newreno) {
+		if (algos(a) == skiff_tcp_cc_newreno()) {
 			assert_int_equal(cc.cwnd, 15600);
 			assert_int_equal(cc.bytes_acked, 2 * MSS - 1000);
 		} else {
@@ -158,10 +159,10 @@ static void test_slow_start_doubles(void **state)
 		}
 		assert_false(skiff_tcp_cc_in_slow_start(&cc));
 		/* reaching ssthresh exactly: what the L cap left over still counts */
-		setup_cc(&cc, algos[a], MSS);
+		setup_cc(&cc, algos(a), MSS);
 		cc.ssthresh = cc.cwnd + 2 * MSS;
 		cc.ops->on_ack(&cc, 3 * MSS, cc.cwnd - (3 * MSS), 100 * MS, 100 * MS, T0 + MS);
-		if (algos[a] == &skiff_tcp_cc_newreno) {
+		if (algos(a) == skiff_tcp_cc_newreno()) {
 			assert_int_equal(cc.cwnd, 14600 + 2 * MSS);
 			assert_int_equal(cc.bytes_acked, MSS);
 		} else {
@@ -176,7 +177,7 @@ static void test_newreno_ca_linear(void **state)
 	uint64_t now = T0;
 	(void)state;
 	for (unsigned per = 1; per <= 2; per++) {
-		setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+		setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 		cc.cwnd = 20 * MSS;
 		cc.ssthresh = 20 * MSS;
 		for (unsigned r = 1; r <= 30; r++) {
@@ -185,7 +186,7 @@ static void test_newreno_ca_linear(void **state)
 		}
 	}
 	/* per-ACK view: the SMSS comes when a full cwnd of bytes has been acked */
-	setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+	setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 	cc.cwnd = 10 * MSS;
 	cc.ssthresh = 5 * MSS;
 	for (int i = 0; i < 9; i++) {
@@ -204,7 +205,7 @@ static void test_app_limited_no_growth(void **state)
 	for (int a = 0; a < 2; a++) {
 		/* slow start: less than half the window was in flight (4 of 10 SMSS:
 		 * the acknowledged one and 3 left) */
-		setup_cc(&cc, algos[a], MSS);
+		setup_cc(&cc, algos(a), MSS);
 		cc.ops->on_ack(&cc, MSS, 3 * MSS, 0, 0, T0 + MS);
 		assert_int_equal(cc.cwnd, 14600);
 		cc.ops->on_ack(&cc, MSS, 4 * MSS, 0, 0, T0 + 2 * MS); /* half: validated */
@@ -232,7 +233,7 @@ static void test_congestion_reduction(void **state)
 	struct skiff_tcp_cc cc;
 	(void)state;
 	/* NewReno: RFC 5681 (4) ssthresh = max(FlightSize/2, 2*SMSS), cwnd = ssthresh */
-	setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+	setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 	cc.cwnd = 24 * MSS;
 	cc.ops->on_congestion(&cc, 20 * MSS, T0);
 	assert_int_equal(cc.ssthresh, 10 * MSS);
@@ -244,7 +245,7 @@ static void test_congestion_reduction(void **state)
 	assert_int_equal(cc.ssthresh, (21 * MSS + 1) / 2);
 
 	/* CUBIC: RFC 9438 4.6 ssthresh = max(FlightSize*0.7, 2*SMSS); W_max = cwnd */
-	setup_cc(&cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), MSS);
 	cc.cwnd = 24 * MSS;
 	cc.ops->on_congestion(&cc, 20 * MSS, T0);
 	assert_int_equal(cc.ssthresh, 14 * MSS);
@@ -257,7 +258,7 @@ static void test_congestion_reduction(void **state)
 	assert_int_equal(cc.cwnd, 2 * MSS);
 	cc.ops->on_congestion(&cc, 0, T0);
 	assert_int_equal(cc.cwnd, 2 * MSS);
-	setup_cc(&cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), MSS);
 	cc.ops->on_congestion(&cc, 1000 * MSS, T0);
 	assert_int_equal(cc.ssthresh, 700 * MSS);
 }
@@ -269,12 +270,12 @@ static void test_newreno_partial_full_ack(void **state)
 	struct skiff_tcp_cc cc;
 	(void)state;
 	for (int a = 0; a < 2; a++) {
-		setup_cc(&cc, algos[a], MSS);
+		setup_cc(&cc, algos(a), MSS);
 		cc.cwnd = 10 * MSS;
 		cc.ssthresh = 64 * MSS;
 		/* third dupack: enter recovery, cwnd = ssthresh + 3*SMSS (RFC 5681 3.2 step 3) */
 		cc.ops->on_congestion(&cc, 10 * MSS, T0);
-		uint32_t ss = algos[a] == &skiff_tcp_cc_newreno ? 5 * MSS : 7 * MSS;
+		uint32_t ss = algos(a) == skiff_tcp_cc_newreno() ? 5 * MSS : 7 * MSS;
 		assert_int_equal(cc.ssthresh, ss);
 		assert_int_equal(cc.cwnd, ss);
 		skiff_tcp_cc_inflate(&cc, 3);
@@ -313,7 +314,7 @@ static void test_rto(void **state)
 	uint64_t now = T0;
 	(void)state;
 	/* NewReno: ssthresh by (4), cwnd = LW = 1 SMSS, slow start back */
-	setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+	setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 	cc.cwnd = 20 * MSS;
 	cc.bytes_acked = 5 * MSS;
 	cc.ops->on_rto(&cc, 20 * MSS, now);
@@ -330,7 +331,7 @@ static void test_rto(void **state)
 	assert_int_equal(cc.cwnd, MSS);
 
 	/* CUBIC: ssthresh by 4.6, cwnd 1 SMSS, then CA with K = 0, W_max = cwnd_epoch (4.8) */
-	setup_cc(&cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), MSS);
 	cc.cwnd = 20 * MSS;
 	cc.ops->on_congestion(&cc, 20 * MSS, now); /* a W_max to forget */
 	assert_int_equal(cc.u.cubic.w_max, 20 * MSS);
@@ -353,7 +354,7 @@ static void test_rto(void **state)
 
 	/* a CA stage starting above the last W_max: K = 0, W_max = cwnd_epoch
 	 * (the curve is convex from the start, 4.8/4.10's rule) */
-	setup_cc(&cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), MSS);
 	cc.cwnd = 100 * MSS;
 	cc.ssthresh = 50 * MSS;
 	cc.u.cubic.w_max = 60 * MSS;
@@ -373,7 +374,7 @@ static void test_rto(void **state)
  * time of the first ACK of the CA stage (t = 0). */
 static uint64_t cubic_after_loss(struct skiff_tcp_cc *cc, uint32_t w_max_segs, uint64_t *now, uint64_t rtt)
 {
-	setup_cc(cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(cc, skiff_tcp_cc_cubic(), MSS);
 	cc->cwnd = w_max_segs * MSS;
 	cc->ssthresh = w_max_segs * MSS / 2;
 	cc->ops->on_congestion(cc, cc->cwnd, *now);
@@ -541,7 +542,7 @@ static void test_cubic_target_cap(void **state)
 	const uint64_t rtt = 100 * MS;
 	uint64_t now = T0;
 	(void)state;
-	setup_cc(&cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), MSS);
 	cc.cwnd = 1000 * MSS;
 	cc.ssthresh = 500 * MSS;
 	cc.ops->on_congestion(&cc, 10 * MSS, now); /* little in flight: cwnd 7 SMSS, W_max 1000 */
@@ -651,7 +652,7 @@ static void test_idle_restart(void **state)
 	(void)state;
 	/* NewReno: longer than the RTO → cwnd = RW = min(IW, cwnd) (RFC 5681 4.1),
 	 * ssthresh remembers 3/4 of the old cwnd */
-	setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+	setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 	cc.cwnd = 40 * MSS;
 	cc.ssthresh = 20 * MSS;
 	cc.ops->on_idle_restart(&cc, 200 * MS, 300 * MS, now); /* shorter: nothing */
@@ -718,7 +719,7 @@ static void test_set_mss(void **state)
 	const uint64_t rtt = 20 * MS;
 	uint64_t now = T0;
 	(void)state;
-	setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+	setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 	cc.cwnd = 20 * MSS;
 	assert_int_equal(skiff_tcp_cc_set_mss(&cc, 1400), 0);
 	assert_int_equal(cc.mss, 1400);
@@ -748,11 +749,11 @@ static void test_switch_algorithm(void **state)
 	struct skiff_tcp_cc cc;
 	uint64_t now = T0;
 	(void)state;
-	setup_cc(&cc, &skiff_tcp_cc_newreno, MSS);
+	setup_cc(&cc, skiff_tcp_cc_newreno(), MSS);
 	cc.cwnd = 50 * MSS;
 	cc.ssthresh = 40 * MSS;
-	assert_int_equal(skiff_tcp_cc_switch(&cc, &skiff_tcp_cc_cubic), 0);
-	assert_ptr_equal(cc.ops, &skiff_tcp_cc_cubic);
+	assert_int_equal(skiff_tcp_cc_switch(&cc, skiff_tcp_cc_cubic()), 0);
+	assert_ptr_equal(cc.ops, skiff_tcp_cc_cubic());
 	assert_int_equal(cc.cwnd, 50 * MSS);
 	assert_int_equal(cc.ssthresh, 40 * MSS);
 	assert_int_equal(cc.mss, MSS);
@@ -768,18 +769,18 @@ static void test_names(void **state)
 	const struct skiff_tcp_cc_ops *o = NULL;
 	(void)state;
 	assert_int_equal(skiff_tcp_cc_find("reno", &o), 0);
-	assert_ptr_equal(o, &skiff_tcp_cc_newreno);
+	assert_ptr_equal(o, skiff_tcp_cc_newreno());
 	assert_string_equal(o->name, "reno");
 	o = NULL;
 	assert_int_equal(skiff_tcp_cc_find("newreno", &o), 0);
-	assert_ptr_equal(o, &skiff_tcp_cc_newreno);
+	assert_ptr_equal(o, skiff_tcp_cc_newreno());
 	assert_int_equal(skiff_tcp_cc_find("cubic", &o), 0);
-	assert_ptr_equal(o, &skiff_tcp_cc_cubic);
+	assert_ptr_equal(o, skiff_tcp_cc_cubic());
 	assert_string_equal(o->name, "cubic");
-	assert_ptr_equal(skiff_tcp_cc_default(), &skiff_tcp_cc_cubic);
-	o = &skiff_tcp_cc_cubic;
+	assert_ptr_equal(skiff_tcp_cc_default(), skiff_tcp_cc_cubic());
+	o = skiff_tcp_cc_cubic();
 	assert_int_equal(skiff_tcp_cc_find("bbr", &o), -ENOENT);
-	assert_ptr_equal(o, &skiff_tcp_cc_cubic); /* untouched on failure */
+	assert_ptr_equal(o, skiff_tcp_cc_cubic()); /* untouched on failure */
 	assert_int_equal(skiff_tcp_cc_find("", &o), -ENOENT);
 	assert_int_equal(skiff_tcp_cc_find("CUBIC", &o), -ENOENT);
 	assert_int_equal(skiff_tcp_cc_find("cubic ", &o), -ENOENT);
@@ -789,9 +790,9 @@ static void test_names(void **state)
 	assert_int_equal(skiff_tcp_cc_find("cubic", NULL), -EINVAL);
 	/* setsockopt buffers: length-bounded, NUL ends early */
 	assert_int_equal(skiff_tcp_cc_find_n("renoXYZ", 4, &o), 0);
-	assert_ptr_equal(o, &skiff_tcp_cc_newreno);
+	assert_ptr_equal(o, skiff_tcp_cc_newreno());
 	assert_int_equal(skiff_tcp_cc_find_n("cubic\0junk", 10, &o), 0);
-	assert_ptr_equal(o, &skiff_tcp_cc_cubic);
+	assert_ptr_equal(o, skiff_tcp_cc_cubic());
 	assert_int_equal(skiff_tcp_cc_find_n("cubic", 3, &o), -ENOENT);
 	assert_int_equal(skiff_tcp_cc_find_n("cubic", 0, &o), -ENOENT);
 }
@@ -837,7 +838,7 @@ static void test_no_overflow(void **state)
 	assert_int_equal(skiff_tcp_cc_iw(65535), 131070);
 	for (int a = 0; a < 2; a++) {
 		/* slow start at the cap */
-		setup_cc(&cc, algos[a], 65535);
+		setup_cc(&cc, algos(a), 65535);
 		cc.cwnd = max - 100;
 		cc.ops->on_ack(&cc, UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX, T0);
 		assert_int_equal(cc.cwnd, max);
@@ -866,7 +867,7 @@ static void test_no_overflow(void **state)
 		cc.ops->on_idle_restart(&cc, UINT64_MAX, 0, T0);
 		assert_int_equal(cc.cwnd, 65535);
 		/* the smallest SMSS with a window at the cap: most segments, largest K */
-		setup_cc(&cc, algos[a], SKIFF_TCP_CC_MSS_MIN);
+		setup_cc(&cc, algos(a), SKIFF_TCP_CC_MSS_MIN);
 		cc.cwnd = max;
 		cc.ssthresh = max / 2;
 		cc.ops->on_congestion(&cc, max, T0);
@@ -902,7 +903,7 @@ static void test_no_overflow(void **state)
 	}
 	/* |t - K| of exactly 2^22 units (4096 s): the cube is 2^66, which a uint64
 	 * would wrap to 0, i.e. W_cubic = W_max and no growth */
-	setup_cc(&cc, &skiff_tcp_cc_cubic, MSS);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), MSS);
 	cc.cwnd = 100 * MSS;
 	cc.ssthresh = 50 * MSS;
 	now = T0;
@@ -912,7 +913,7 @@ static void test_no_overflow(void **state)
 	cc.ops->on_ack(&cc, w, 0, 100 * MS, 100 * MS, now + 4096 * SEC - 100 * MS);
 	assert_true(dabs(cc.cwnd - 1.5 * w) <= 2);
 	/* SMSS change with windows at the cap */
-	setup_cc(&cc, &skiff_tcp_cc_cubic, 64);
+	setup_cc(&cc, skiff_tcp_cc_cubic(), 64);
 	cc.cwnd = max;
 	cc.ops->on_congestion(&cc, max, T0);
 	assert_int_equal(skiff_tcp_cc_set_mss(&cc, 65535), 0);
