@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "sockaddr.h"
 #include "runtime.h"
 
 #define TCP_IOV_MAX 64 /* sub-vectors built per dataplane call (the rest goes in the next call) */
@@ -113,76 +114,6 @@ static int twait(struct tref *r, bool (*pred)(void *ctx, unsigned work), uint64_
 }
 
 static void push(struct tref *r) { rt_progress_locked(r->rt, r->inst, rt_now(r->rt)); }
-
-/* ---- addresses (Linux move_addr_to_kernel / move_addr_to_user) ---- */
-
-static int addr_in(const struct sockaddr *ua, socklen_t ulen, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if ((int)ulen < 0 || ulen > sizeof(*ss))
-		return -EINVAL;
-	if (ulen == 0)
-		return 0;
-	if (!ua)
-		return -EFAULT;
-	memcpy(ss, ua, ulen);
-	return 0;
-}
-
-static int addr_out(const void *k, int klen, struct sockaddr *ua, socklen_t *ulen)
-{
-	int len;
-	if (!ulen)
-		return -EFAULT;
-	len = (int)*ulen;
-	if (len > klen)
-		len = klen;
-	if (len < 0)
-		return -EINVAL;
-	if (len) {
-		if (!ua)
-			return -EFAULT;
-		memcpy(ua, k, (size_t)len);
-	}
-	*ulen = (socklen_t)klen;
-	return 0;
-}
-
-static void sin_of(struct sockaddr_in *sin, const struct skiff_addr *a, uint16_t port)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	sin->sin_addr.s_addr = htonl(a && a->family == SKIFF_AF_INET ? a->v4 : 0);
-}
-
-/* Linux inet_port_requires_bind_service + CAP_NET_BIND_SERVICE (as sock_udp.c). */
-static bool may_bind_port(uint16_t port)
-{
-	unsigned long start = 1024;
-	unsigned long long capeff = 0;
-	char line[256];
-	FILE *f;
-
-	if (port == 0)
-		return true;
-	f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
-	if (f) {
-		if (fscanf(f, "%lu", &start) != 1)
-			start = 1024;
-		fclose(f);
-	}
-	if (port >= start)
-		return true;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &capeff) == 1)
-			break;
-	fclose(f);
-	return capeff & (1ull << 10);
-}
 
 /* ---- open / release ---- */
 
@@ -389,7 +320,7 @@ int tcp_sock_bind(struct skiff_sock *s, const struct sockaddr *addr, socklen_t l
 	int rc;
 
 	tref_of(s, &r);
-	rc = addr_in(addr, len, &ss);
+	rc = sock_addr_in(addr, len, &ss);
 	if (rc)
 		return rc;
 	if (len < sizeof(*sin))
@@ -397,7 +328,7 @@ int tcp_sock_bind(struct skiff_sock *s, const struct sockaddr *addr, socklen_t l
 	if (sin->sin_family != AF_INET && (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != htonl(INADDR_ANY)))
 		return -EAFNOSUPPORT;
 	a = skiff_addr_v4(ntohl(sin->sin_addr.s_addr));
-	port_ok = may_bind_port(ntohs(sin->sin_port)); /* reads /proc: not under the lock */
+	port_ok = sock_may_bind_port(ntohs(sin->sin_port)); /* reads /proc: not under the lock */
 	rt_lock(r.rt, r.inst);
 	if (a.v4 != 0 && skiff_stack_local4(r.st, a.v4) < 0)
 		rc = -EADDRNOTAVAIL;
@@ -445,7 +376,7 @@ int tcp_sock_connect(struct skiff_sock *s, const struct sockaddr *addr, socklen_
 	uint64_t deadline;
 
 	tref_of(s, &r);
-	rc = addr_in(addr, len, &ss);
+	rc = sock_addr_in(addr, len, &ss);
 	if (rc)
 		return rc;
 	if (len < sizeof(sa_family_t))
@@ -582,7 +513,7 @@ int tcp_sock_accept(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len,
 		attach(ns, c);
 		nu->started = true;
 		nu->sstate = TSS_CONNECTED;
-		sin_of(&peer, &c->raddr, c->rport);
+		sock_sin_of(&peer, &c->raddr, c->rport);
 	}
 	rt_unlock(r.rt, r.inst);
 	if (rc) {
@@ -599,7 +530,7 @@ int tcp_sock_accept(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len,
 		return rc;
 	}
 	if (addr) {
-		rc = addr_out(&peer, sizeof(peer), addr, len);
+		rc = sock_addr_out(&peer, sizeof(peer), addr, len);
 		if (rc < 0) {
 			struct skiff_fd *e = fdt_remove(kfd);
 			saved = rc;
@@ -918,9 +849,9 @@ int tcp_sock_getsockname(struct skiff_sock *s, struct sockaddr *addr, socklen_t 
 	struct skiff_tcp_sock *sk;
 	rt_lock(s->rt, s->instance);
 	sk = tcb(s->dp);
-	sin_of(&sin, sk ? &sk->laddr : NULL, sk && sk->bound ? sk->lport : 0);
+	sock_sin_of(&sin, sk ? &sk->laddr : NULL, sk && sk->bound ? sk->lport : 0);
 	rt_unlock(s->rt, s->instance);
-	return addr_out(&sin, sizeof(sin), addr, len);
+	return sock_addr_out(&sin, sizeof(sin), addr, len);
 }
 
 int tcp_sock_getpeername(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len)
@@ -933,9 +864,9 @@ int tcp_sock_getpeername(struct skiff_sock *s, struct sockaddr *addr, socklen_t 
 	ok = sk && sk->rport && sk->state != SKIFF_TCP_CLOSED && sk->state != SKIFF_TCP_SYN_SENT &&
 	     sk->state != SKIFF_TCP_LISTEN;
 	if (ok)
-		sin_of(&sin, &sk->raddr, sk->rport);
+		sock_sin_of(&sin, &sk->raddr, sk->rport);
 	rt_unlock(s->rt, s->instance);
-	return ok ? addr_out(&sin, sizeof(sin), addr, len) : -ENOTCONN;
+	return ok ? sock_addr_out(&sin, sizeof(sin), addr, len) : -ENOTCONN;
 }
 
 /* ---- skiff.h entry points that only TCP has ---- */

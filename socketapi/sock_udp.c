@@ -29,6 +29,7 @@
 
 #include "dataplane/udp.h"
 #include "fdtable.h"
+#include "sockaddr.h"
 #include "runtime.h"
 #include "sock_tcp.h"
 
@@ -124,50 +125,6 @@ int udp_sock_next_len(struct skiff_sock *s)
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-/* ---- addresses ---- */
-
-/* Linux move_addr_to_kernel: 0 ≤ len ≤ sizeof(sockaddr_storage), readable. */
-static int addr_in(const struct sockaddr *ua, socklen_t ulen, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if ((int)ulen < 0 || ulen > sizeof(*ss))
-		return -EINVAL;
-	if (ulen == 0)
-		return 0;
-	if (!ua)
-		return -EFAULT;
-	memcpy(ss, ua, ulen);
-	return 0;
-}
-
-/* Linux move_addr_to_user: copy min(*ulen, klen) bytes, report klen. */
-static int addr_out(const void *k, int klen, struct sockaddr *ua, socklen_t *ulen)
-{
-	int len;
-	if (!ulen)
-		return -EFAULT;
-	len = (int)*ulen;
-	if (len > klen)
-		len = klen;
-	if (len < 0)
-		return -EINVAL;
-	if (len) {
-		if (!ua)
-			return -EFAULT;
-		memcpy(ua, k, (size_t)len);
-	}
-	*ulen = (socklen_t)klen;
-	return 0;
-}
-
-static void sin_of(struct sockaddr_in *sin, const struct skiff_addr *a, uint16_t port)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	sin->sin_addr.s_addr = htonl(a->family == SKIFF_AF_INET ? a->v4 : 0);
-}
-
 static uint64_t wait_deadline(struct uref *r, bool nonblock, _Atomic uint64_t *timeo)
 {
 	uint64_t t;
@@ -184,34 +141,6 @@ static bool is_nonblock(const struct uref *r, int flags)
 
 /* ---- bind / connect ---- */
 
-/* Linux inet_port_requires_bind_service + CAP_NET_BIND_SERVICE. */
-static bool may_bind_port(uint16_t port)
-{
-	unsigned long start = 1024;
-	unsigned long long capeff = 0;
-	char line[256];
-	FILE *f;
-
-	if (port == 0)
-		return true;
-	f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
-	if (f) {
-		if (fscanf(f, "%lu", &start) != 1)
-			start = 1024;
-		fclose(f);
-	}
-	if (port >= start)
-		return true;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &capeff) == 1)
-			break;
-	fclose(f);
-	return capeff & (1ull << 10); /* CAP_NET_BIND_SERVICE */
-}
-
 int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_storage ss;
@@ -227,7 +156,7 @@ int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		rc = tcp_sock_bind(r.s, addr, len);
 		goto out;
 	}
-	rc = addr_in(addr, len, &ss);
+	rc = sock_addr_in(addr, len, &ss);
 	if (rc)
 		goto out;
 	/* inet_bind */
@@ -241,7 +170,7 @@ int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		goto out;
 	}
 	a = skiff_addr_v4(ntohl(sin->sin_addr.s_addr));
-	port_ok = may_bind_port(ntohs(sin->sin_port)); /* reads /proc: never under the instance lock */
+	port_ok = sock_may_bind_port(ntohs(sin->sin_port)); /* reads /proc: never under the instance lock */
 	rt_lock(r.rt, r.inst);
 	if (a.v4 != 0 && skiff_stack_local4(r.st, a.v4) < 0 && !ip4_is_multicast(a.v4) &&
 	    !skiff_stack_is_bcast4(r.st, a.v4))
@@ -270,7 +199,7 @@ int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		rc = tcp_sock_connect(r.s, addr, len);
 		goto out;
 	}
-	rc = addr_in(addr, len, &ss);
+	rc = sock_addr_in(addr, len, &ss);
 	if (rc)
 		goto out;
 	/* inet_dgram_connect */
@@ -508,7 +437,7 @@ ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags, const struc
 
 	if (!uref_get(fd, &r))
 		return sendto(fd, buf, len, flags, to, tolen);
-	rc = to ? addr_in(to, tolen, &ss) : 0;
+	rc = to ? sock_addr_in(to, tolen, &ss) : 0;
 	if (!rc && r.s->kind == SKIFF_FD_TCP)
 		rc = tcp_sock_send(r.s, &iov, 1, flags); /* tcp_sendmsg ignores msg_name */
 	else if (!rc)
@@ -551,7 +480,7 @@ ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (namelen > sizeof(ss))
 		namelen = sizeof(ss);
 	if (namelen)
-		rc = addr_in(msg->msg_name, namelen, &ss);
+		rc = sock_addr_in(msg->msg_name, namelen, &ss);
 	if (!rc && msg->msg_iovlen > LINUX_UIO_MAXIOV)
 		rc = -EMSGSIZE;
 	if (!rc && msg->msg_iovlen && !msg->msg_iov)
@@ -633,7 +562,7 @@ static long udp_recv(struct uref *r, const struct iovec *iov, int iovcnt, int fl
 		return -EFAULT;
 	if (dlen > room)
 		*mflags |= MSG_TRUNC;
-	sin_of(from, &src, sport);
+	sock_sin_of(from, &src, sport);
 	return rc;
 }
 
@@ -655,7 +584,7 @@ ssize_t skiff_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr
 		rc = udp_recv(&r, &iov, 1, flags, &sin, &mflags);
 	if (rc >= 0 && from) {
 		/* TCP names no sender: Linux reports a zero length */
-		int e = addr_out(&sin, r.s->kind == SKIFF_FD_TCP ? 0 : (int)sizeof(sin), from, fromlen);
+		int e = sock_addr_out(&sin, r.s->kind == SKIFF_FD_TCP ? 0 : (int)sizeof(sin), from, fromlen);
 		if (e)
 			rc = e;
 	}
@@ -706,7 +635,7 @@ ssize_t skiff_recvmsg(int fd, struct msghdr *msg, int flags)
 	if (rc < 0)
 		goto out;
 	if (msg->msg_name) { /* without a name buffer Linux leaves msg_namelen alone */
-		int e = addr_out(&sin, r.s->kind == SKIFF_FD_TCP ? 0 : (int)sizeof(sin), msg->msg_name,
+		int e = sock_addr_out(&sin, r.s->kind == SKIFF_FD_TCP ? 0 : (int)sizeof(sin), msg->msg_name,
 				 &msg->msg_namelen);
 		if (e) {
 			rc = e;
@@ -740,9 +669,9 @@ int skiff_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 		return skiff_ret(rc);
 	}
 	rt_lock(r.rt, r.inst);
-	sin_of(&sin, &r.sk->laddr, r.sk->lport);
+	sock_sin_of(&sin, &r.sk->laddr, r.sk->lport);
 	rt_unlock(r.rt, r.inst);
-	rc = addr_out(&sin, sizeof(sin), addr, len);
+	rc = sock_addr_out(&sin, sizeof(sin), addr, len);
 	uref_put(&r);
 	return skiff_ret(rc);
 }
@@ -763,9 +692,9 @@ int skiff_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	}
 	rt_lock(r.rt, r.inst);
 	conn = r.sk->connected && r.sk->rport != 0;
-	sin_of(&sin, &r.sk->raddr, r.sk->rport);
+	sock_sin_of(&sin, &r.sk->raddr, r.sk->rport);
 	rt_unlock(r.rt, r.inst);
-	rc = conn ? addr_out(&sin, sizeof(sin), addr, len) : -ENOTCONN;
+	rc = conn ? sock_addr_out(&sin, sizeof(sin), addr, len) : -ENOTCONN;
 	uref_put(&r);
 	return skiff_ret(rc);
 }
