@@ -413,11 +413,11 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 	 * ACK and dropped */
 	if (SEQ_GT(ack, sk->snd_max)) {
 		skiff_count_drop(st, SKIFF_DROP_TCP_ACK_TOO_NEW);
-		return TCP_ACT_ACK_NOW | 0x80000000u;
+		return TCP_ACT_ACK_NOW | TCP_ACT_DROP;
 	}
 	if (SEQ_LT(ack, sk->snd_una - sk->max_sndwnd)) {
 		skiff_count_drop(st, SKIFF_DROP_TCP_ACK_TOO_OLD);
-		return TCP_ACT_ACK_NOW | 0x80000000u;
+		return TCP_ACT_ACK_NOW | TCP_ACT_DROP;
 	}
 	/* SACK scoreboard (RFC 6675 5: update on every ACK) */
 	if (sk->sack_ok && tcp_synced(sk)) {
@@ -740,9 +740,9 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 	}
 	{
 		unsigned a = ack_input(st, sk, s, now);
-		if (a & 0x80000000u) {
+		if (a & TCP_ACT_DROP) {
 			seg_free(s);
-			return (a & ~0x80000000u) | act;
+			return (a & ~(unsigned)TCP_ACT_DROP) | act;
 		}
 		act |= a;
 		if (a & TCP_ACT_RST) {
@@ -820,6 +820,7 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 	uint32_t l4len = skiff_pkt_chain_len(p);
 	unsigned act;
 	uint32_t gen;
+	uint64_t out_before;
 
 	st->ctr.tcp_in++;
 	if (l4len < TCP_HDR_LEN || p->len < TCP_HDR_LEN) {
@@ -888,17 +889,13 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 		return; /* freed */
 	if (act & TCP_ACT_FREE)
 		return;
-	{
-		uint64_t out_before = st->ctr.tcp_out;
-		if (act & TCP_ACT_OUTPUT)
-			tcp_output(st, sk, now);
-		if ((tcp_synced(sk) || sk->state == SKIFF_TCP_SYN_RECEIVED) && (act & TCP_ACT_ACK_NOW) &&
-		    st->ctr.tcp_out == out_before)
-			tcp_send_ack(st, sk, now); /* nothing went out to carry it */
-	}
+	out_before = st->ctr.tcp_out;
+	if (act & TCP_ACT_OUTPUT)
+		tcp_output(st, sk, now);
 	if (tcp_synced(sk) || sk->state == SKIFF_TCP_SYN_RECEIVED) {
 		if (act & TCP_ACT_ACK_NOW) {
-			; /* done above */
+			if (st->ctr.tcp_out == out_before)
+				tcp_send_ack(st, sk, now); /* nothing went out to carry it */
 		} else if ((act & TCP_ACT_ACK_DELAY) && sk->last_ack_sent != sk->rcv_nxt) {
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full
 			 * segment; quick ACKs while the connection starts */

@@ -50,6 +50,7 @@ enum tcp_action {
 	TCP_ACT_WAKE = 1u << 3,      /* readiness changed */
 	TCP_ACT_FREE = 1u << 4,      /* the TCB is finished: release it */
 	TCP_ACT_RST = 1u << 5,       /* answer the segment with a reset (no TCB needed) */
+	TCP_ACT_DROP = 1u << 6,      /* the ACK step rejected the segment: stop processing it */
 };
 
 static inline struct skiff_tcp_table *tcp_tab(struct skiff_stack *st) { return st->tcp; }
