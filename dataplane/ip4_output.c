@@ -112,7 +112,6 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	uint32_t total = skiff_pkt_chain_len(chain), off = 0;
 	struct ip4_repr ip;
 	struct skiff_pkt *p;
-	int local;
 
 	if (!ifc) {
 		skiff_drop(st, SKIFF_DROP_IP4_NO_ROUTE, chain);
@@ -164,9 +163,10 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	st->ctr.ip4_out++;
 	if (chain->chain)
 		st->ctr.ip4_frag_out++;
-	local = skiff_stack_local4(st, tx->dst);
-	if (local >= 0) {
-		output_local(st, local, chain);
+	/* the route lookup marks a local destination by answering it as its own
+	 * source (route.c): no second scan of the addresses per packet */
+	if (rt->src == tx->dst) {
+		output_local(st, rt->ifindex, chain);
 		return 0;
 	}
 	skiff_neigh_output4(st, ifc, rt->nexthop, chain, now);

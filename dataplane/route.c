@@ -47,6 +47,7 @@ int skiff_route_add4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uin
 
 	if (plen > 32 || !skiff_stack_iface(st, ifindex))
 		return -EINVAL;
+	st->route_gen++;
 	nr.prefix = prefix & ip4_prefix_mask(plen);
 	nr.plen = (uint8_t)plen;
 	nr.gw = gw;
@@ -71,6 +72,7 @@ int skiff_route_add4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uin
 int skiff_route_del4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uint32_t gw, int ifindex)
 {
 	struct skiff_route_table *t = st->routes;
+	st->route_gen++;
 	prefix &= ip4_prefix_mask(plen);
 	for (unsigned i = 0; i < t->n; i++) {
 		struct skiff_route4 *r = &t->r[i];
@@ -86,6 +88,7 @@ int skiff_route_del4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uin
 void skiff_route_flush_if4(struct skiff_stack *st, int ifindex, uint32_t prefix, unsigned plen)
 {
 	struct skiff_route_table *t = st->routes;
+	st->route_gen++;
 	prefix &= ip4_prefix_mask(plen);
 	for (unsigned i = 0; i < t->n;) {
 		struct skiff_route4 *r = &t->r[i];

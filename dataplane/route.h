@@ -36,7 +36,9 @@ int skiff_route_del4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uin
 /* Remove every route through an interface that used `src_addr`'s connected prefix. */
 void skiff_route_flush_if4(struct skiff_stack *st, int ifindex, uint32_t prefix, unsigned plen);
 /* 0 and *res filled, or -ENETUNREACH. Limited broadcast and multicast resolve to the
- * first up interface (or `oif` when >= 0). */
+ * first up interface (or `oif` when >= 0). One of our own addresses resolves to
+ * its interface with src == dst, and only such a destination does: ip4_output
+ * loops those back. 127/8, 0/8 and class E are unreachable. */
 int skiff_route_lookup4(struct skiff_stack *st, uint32_t dst, int oif, struct skiff_route_res4 *res);
 
 #endif

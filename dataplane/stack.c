@@ -278,6 +278,7 @@ int skiff_stack_add_addr4(struct skiff_stack *st, int ifindex, uint32_t addr, un
 	rc = skiff_route_add4(st, addr, plen, 0, ifindex, 0);
 	if (rc && rc != -EEXIST)
 		return rc;
+	st->route_gen++; /* local addresses decide lookups too */
 	ifc->v4[ifc->n_v4].addr = addr;
 	ifc->v4[ifc->n_v4].plen = (uint8_t)plen;
 	ifc->n_v4++;
@@ -295,6 +296,7 @@ int skiff_stack_del_addr4(struct skiff_stack *st, int ifindex, uint32_t addr)
 		if (ifc->v4[k].addr != addr)
 			continue;
 		unsigned plen = ifc->v4[k].plen;
+		st->route_gen++;
 		ifc->v4[k] = ifc->v4[--ifc->n_v4];
 		/* keep the connected route while another address shares the prefix */
 		for (unsigned j = 0; j < ifc->n_v4; j++)

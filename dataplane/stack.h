@@ -116,6 +116,7 @@ struct skiff_stack {
 	struct skiff_stack_config cfg;
 	uint64_t now;                /* last time the caller gave us */
 	uint64_t rng[2];             /* xorshift128+ state */
+	uint32_t route_gen;          /* bumped on every route or address change: cached routes recheck */
 	uint64_t ip_id_key;          /* keys the destination hash that picks an ID counter */
 	uint16_t ip_ids[SKIFF_IP_ID_BUCKETS]; /* IPv4 identification counters (random starts) */
 	struct skiff_iface ifaces[SKIFF_MAX_IFACES];

@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "pkt.h"
+#include "route.h"
 #include "tcp_cc.h"
 #include "tcp_ooo.h"
 #include "tcp_sack.h"
@@ -85,6 +86,9 @@ struct skiff_tcp_sock {
 	uint16_t lport, rport;
 	struct skiff_addr laddr, raddr;
 	int bound_ifindex;
+	struct skiff_route_res4 rt;        /* route to raddr, valid while rt_gen == st->route_gen */
+	uint32_t rt_gen;
+	bool rt_ok;
 	int err;                           /* pending error (positive errno) */
 	uint32_t gen;
 

@@ -72,11 +72,18 @@ static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint3
 	bool syn = flags & TCP_SYN;
 	int rc;
 
-	rc = skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &rt);
-	if (rc) {
-		skiff_count_drop(st, SKIFF_DROP_IP4_NO_ROUTE);
-		return rc;
+	/* the route is looked up once and kept until a route or address changes */
+	if (!sk->rt_ok || sk->rt_gen != st->route_gen) {
+		rc = skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &sk->rt);
+		if (rc) {
+			sk->rt_ok = false;
+			skiff_count_drop(st, SKIFF_DROP_IP4_NO_ROUTE);
+			return rc;
+		}
+		sk->rt_gen = st->route_gen;
+		sk->rt_ok = true;
 	}
+	rt = sk->rt;
 	ifc = skiff_stack_iface(st, rt.ifindex);
 	p = ifc ? skiff_iface_alloc(ifc) : NULL;
 	if (!p) {
