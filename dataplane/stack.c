@@ -65,6 +65,7 @@ void skiff_stack_config_defaults(struct skiff_stack_config *c)
 	c->tcp_somaxconn = 4096;
 	c->tcp_challenge_rate = 1000;
 	c->tcp_syncookies = true;
+	c->tcp_rack = true;
 }
 
 static int check_config(const struct skiff_stack_config *c)

@@ -52,6 +52,7 @@ struct skiff_stack_config {
 	unsigned tcp_somaxconn;      /* listen backlog cap, as net.core.somaxconn: 4096 */
 	unsigned tcp_challenge_rate; /* RFC 5961 7 challenge ACKs per second, default 1000 */
 	bool tcp_syncookies;         /* answer SYNs with cookies when the SYN queue is full, default on */
+	bool tcp_rack;               /* RACK-TLP loss detection with SACK peers (RFC 8985), default on; off: RFC 6675 DupThresh */
 };
 
 /* Offload capabilities an interface has (same values as the drivers' SKIFF_DEV_CAP_*). */
@@ -103,6 +104,8 @@ struct skiff_counters {
 	uint64_t tcp_in, tcp_out, tcp_bytes_in, tcp_retrans, tcp_fast_retrans, tcp_timeouts;
 	uint64_t tcp_rto, tcp_dupacks_in, tcp_syncookies_sent, tcp_syncookies_ok, tcp_pmtu_updates;
 	uint64_t tcp_established, tcp_resets_in, tcp_resets_out, tcp_challenge_acks, tcp_ooo, tcp_bad_opts;
+	uint64_t tcp_rack_lost, tcp_tlp_probes, tcp_tlp_recoveries; /* RACK marked lost, loss probes, probes that repaired a loss */
+	uint64_t tcp_undo, tcp_dsack_out;   /* spurious recoveries undone, D-SACKs sent */
 };
 
 struct skiff_neigh_table;

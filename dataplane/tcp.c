@@ -87,6 +87,7 @@ void skiff_tcp_table_destroy(struct skiff_stack *st)
 		rq_purge(sk);
 		skiff_tcp_ooo_purge(&sk->ooo);
 		free(sk->sbuf);
+		skiff_tcp_rack_free(&sk->rack);
 	}
 	free(t->socks);
 	free(t->ehash);
@@ -205,6 +206,7 @@ void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	skiff_timer_init(&sk->timer, tcp_timer_fn);
 	skiff_tcp_ooo_init(&sk->ooo);
 	skiff_tcp_sack_init(&sk->sack);
+	skiff_tcp_rack_init(&sk->rack);
 	sk->cc.ops = skiff_tcp_cc_default();
 }
 
@@ -240,6 +242,7 @@ void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	skiff_tcp_ooo_purge(&sk->ooo);
 	free(sk->sbuf);
 	sk->sbuf = NULL;
+	skiff_tcp_rack_free(&sk->rack);
 	/* a listener's unaccepted children go with it (RST: they will never be
 	 * served), the half-open ones too (Linux inet_csk_listen_stop) */
 	if (sk->state == SKIFF_TCP_LISTEN && sk->synq_len) {
@@ -607,13 +610,20 @@ struct skiff_tcp_sock *skiff_tcp_accept(struct skiff_stack *st, struct skiff_tcp
 
 /* ---- send ---- */
 
-static int sbuf_ensure(struct skiff_tcp_sock *sk)
+/* The send ring, and with it RACK's transmit log, exist once the connection sends. */
+static int sbuf_ensure(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 {
 	if (sk->sbuf)
 		return 0;
+	if (st->cfg.tcp_rack && skiff_tcp_rack_alloc(&sk->rack, sk->sndbuf))
+		return -ENOBUFS;
 	sk->sbuf_cap = sk->sndbuf;
 	sk->sbuf = malloc(sk->sbuf_cap);
-	return sk->sbuf ? 0 : -ENOBUFS;
+	if (!sk->sbuf) {
+		skiff_tcp_rack_free(&sk->rack);
+		return -ENOBUFS;
+	}
+	return 0;
 }
 
 uint32_t skiff_tcp_writable(const struct skiff_tcp_sock *sk)
@@ -650,7 +660,7 @@ long skiff_tcp_send(struct skiff_stack *st, struct skiff_tcp_sock *sk, const str
 		total += iov[i].iov_len;
 	if (total == 0)
 		return 0;
-	rc = sbuf_ensure(sk);
+	rc = sbuf_ensure(st, sk);
 	if (rc)
 		return rc;
 	room = skiff_tcp_writable(sk);

@@ -28,6 +28,7 @@
 #include "route.h"
 #include "tcp_cc.h"
 #include "tcp_ooo.h"
+#include "tcp_rack.h"
 #include "tcp_sack.h"
 #include "timer.h"
 #include "wire_ip4.h"
@@ -53,7 +54,8 @@ enum skiff_tcp_state {
 const char *skiff_tcp_state_name(enum skiff_tcp_state s);
 
 /* Timer deadlines that share the connection's one timer slot. */
-enum { TCP_T_RTX, TCP_T_DELACK, TCP_T_PERSIST, TCP_T_KEEP, TCP_T_2MSL, TCP_T_N };
+/* REO: RACK's reordering timer (RFC 8985 6.3); TLP: the probe timeout (7.2). */
+enum { TCP_T_RTX, TCP_T_DELACK, TCP_T_PERSIST, TCP_T_KEEP, TCP_T_2MSL, TCP_T_REO, TCP_T_TLP, TCP_T_N };
 
 struct skiff_tcp_sock {
 	struct skiff_tcp_sock *bnext;      /* local-port (bind) hash chain */
@@ -69,6 +71,8 @@ struct skiff_tcp_sock {
 	bool fin_rcvd;                     /* peer's FIN consumed into rcv_nxt */
 	bool fin_acked;                    /* our FIN acknowledged */
 	bool ooo_fin;                      /* a FIN arrived ahead of missing data, at ooo_fin_seq */
+	bool dsack_pending;                /* next ACK reports [dsack_start, dsack_end) as a D-SACK (RFC 2883) */
+	uint32_t dsack_start, dsack_end;
 	uint32_t ooo_fin_seq;
 	bool rd_shut;                      /* shutdown(SHUT_RD) */
 	bool orphan;                       /* closed by the user, finishing on its own */
@@ -136,6 +140,12 @@ struct skiff_tcp_sock {
 	/* congestion control and loss recovery */
 	struct skiff_tcp_cc cc;
 	struct skiff_tcp_sack sack;        /* what the peer SACKed (RFC 6675 scoreboard) */
+	struct skiff_tcp_rack rack;        /* transmit log, RACK-TLP (RFC 8985), with SACK */
+	/* undoing a spurious recovery (RFC 3708 / Linux's undo): the congestion
+	 * state before the episode, and its retransmissions not yet D-SACKed */
+	struct skiff_tcp_cc cc_prior;
+	uint32_t undo_retrans;
+	bool undo_ok;
 
 	/* listener */
 	struct skiff_tcp_sock *aq_head, *aq_tail; /* established, not yet accepted */

@@ -300,6 +300,17 @@ static unsigned synsent_input(struct skiff_stack *st, struct skiff_tcp_sock *sk,
 
 /* ---- synchronized states (3.10.7.4) ---- */
 
+/* RFC 2883: report a duplicate in the next ACK's first SACK block (one at a
+ * time; the latest wins, as Linux's tcp_dsack_set). */
+static void dsack_set(struct skiff_tcp_sock *sk, uint32_t start, uint32_t end)
+{
+	if (!sk->sack_ok || !SEQ_LT(start, end))
+		return;
+	sk->dsack_pending = true;
+	sk->dsack_start = start;
+	sk->dsack_end = end;
+}
+
 /* RFC 9293 3.10.7.4 first: the four acceptability cases. */
 static bool seq_acceptable(const struct skiff_tcp_sock *sk, uint32_t seq, uint32_t space, uint32_t wnd)
 {
@@ -333,11 +344,14 @@ static bool ack_advance(struct skiff_tcp_sock *sk, uint32_t ack)
 	return fin_acked;
 }
 
-/* Enter loss recovery: SACK-based (RFC 6675 5 step 4) when negotiated, else
- * NewReno (RFC 6582 3.2 step 2). */
-static unsigned enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+/* Enter loss recovery: SACK-based (RFC 8985 RACK, or RFC 6675 5 step 4) when
+ * negotiated, else NewReno (RFC 6582 3.2 step 2). */
+unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 {
 	uint32_t flight = sk->snd_max - sk->snd_una;
+	sk->cc_prior = sk->cc;
+	sk->undo_retrans = 0;
+	sk->undo_ok = sk->sack_ok; /* D-SACKs tell which retransmissions were needless */
 	sk->cc.ops->on_congestion(&sk->cc, flight, now);
 	sk->recover = sk->snd_max;
 	sk->in_recovery = true;
@@ -368,21 +382,64 @@ static unsigned ack_dup(struct skiff_stack *st, struct skiff_tcp_sock *sk, const
 			skiff_tcp_cc_inflate(&sk->cc, 1); /* RFC 5681 3.2 step 4: inflate */
 		return TCP_ACT_OUTPUT;
 	}
+	if (tcp_rack_on(sk))
+		return 0; /* RACK decides from delivery times (RFC 8985 6.2), not from counts */
 	if (sk->dupacks == SKIFF_TCP_DUPTHRESH ||
 	    (sk->sack_ok && skiff_tcp_sack_is_lost(&sk->sack, sk->snd_una, sk->mss))) {
 		/* RFC 6582 3.2 step 2 / 4.1: after a timeout, duplicate ACKs for data
 		 * sent before it ("recover") do not start another recovery */
 		if (SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count)
 			return 0;
-		return enter_recovery(st, sk, now);
+		return tcp_enter_recovery(st, sk, now);
 	}
 	return 0;
+}
+
+/* RFC 8985 after the ACK's bookkeeping: the loss probe's episode (7.4, as Linux's
+ * tcp_process_tlp_ack), loss marking (6.2 step 5) and, on a first loss, entry
+ * into recovery; then the next probe timeout (7.2). */
+static unsigned rack_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct seg *s, uint32_t ack,
+			 bool advanced, bool dsack, uint64_t now)
+{
+	struct skiff_tcp_rack *q = &sk->rack;
+	unsigned act = 0;
+	if (q->tlp_out && SEQ_GEQ(ack, q->tlp_high)) {
+		if (!q->tlp_rxt || dsack) {
+			q->tlp_out = false; /* new data probed, or both copies arrived: no loss */
+		} else if (SEQ_GT(ack, q->tlp_high)) {
+			/* the probe repaired a loss nothing else revealed: reduce once */
+			q->tlp_out = false;
+			st->ctr.tcp_tlp_recoveries++;
+			q->tlp_recoveries++;
+			if (!sk->in_recovery) {
+				sk->cc.ops->on_congestion(&sk->cc, sk->snd_max - sk->snd_una, now);
+				sk->cc.ops->on_recovery_exit(&sk->cc, sk->snd_max - sk->snd_una, now);
+			}
+		} else if (!advanced && !s->len && !s->opt.nsack) {
+			q->tlp_out = false; /* a pure duplicate ACK: original and probe both arrived */
+		}
+	}
+	if (sk->snd_una != sk->snd_max) {
+		uint32_t newly = tcp_rack_detect(st, sk, now);
+		if (newly) {
+			if (!sk->in_recovery && !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
+				act |= tcp_enter_recovery(st, sk, now);
+			else
+				act |= TCP_ACT_OUTPUT;
+		}
+	} else {
+		tcp_timer_clear(st, sk, TCP_T_REO);
+	}
+	tcp_tlp_schedule(st, sk, now);
+	return act;
 }
 
 static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct seg *s, uint64_t now)
 {
 	uint32_t ack = s->th.ack, wnd = (uint32_t)s->th.wnd << sk->snd_wscale;
 	unsigned act = 0;
+	bool dsack = false, advanced;
+	uint64_t log_rtt = 0;
 
 	if (sk->state == SKIFF_TCP_SYN_RECEIVED) {
 		/* If SND.UNA < SEG.ACK =< SND.NXT: ESTABLISHED; else reset */
@@ -421,19 +478,31 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 	}
 	/* SACK scoreboard (RFC 6675 5: update on every ACK) */
 	if (sk->sack_ok && tcp_synced(sk)) {
-		bool dsack = false;
 		if (SEQ_GT(ack, sk->snd_una))
 			skiff_tcp_sack_advance(&sk->sack, ack);
 		if (s->opt.nsack)
 			skiff_tcp_sack_update(&sk->sack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
 					      (const uint32_t(*)[2])s->opt.sack, s->opt.nsack, &dsack);
+		if (dsack && sk->in_recovery && sk->undo_retrans)
+			sk->undo_retrans--; /* one retransmission of the episode was needless */
 	}
-	if (SEQ_GT(ack, sk->snd_una)) {
+	/* RFC 8985 6.2 steps 1-3: what this ACK delivered, per transmission */
+	if (sk->rack.r && tcp_synced(sk))
+		skiff_tcp_rack_ack(&sk->rack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
+				   (const uint32_t(*)[2])s->opt.sack, sk->sack_ok ? s->opt.nsack : 0, dsack, sk->min_rtt,
+				   now, &log_rtt);
+	if (log_rtt)
+		tcp_rtt_sample(sk, log_rtt); /* ns-exact, from the transmit log */
+	advanced = SEQ_GT(ack, sk->snd_una);
+	if (advanced) {
 		uint32_t acked = ack - sk->snd_una;
 		bool fin_acked;
-		/* RTT (RFC 7323 4.1 with timestamps; else Karn's timed segment) */
+		/* RTT: from the transmit log above; else RFC 7323 4.1 timestamps (1 ms
+		 * ticks); else Karn's timed segment */
 		int32_t ts_rtt = (int32_t)(tcp_tsval(sk, now) - s->opt.tsecr);
-		if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr && ts_rtt >= 0)
+		if (log_rtt)
+			sk->rtt_at = 0;
+		else if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr && ts_rtt >= 0)
 			tcp_rtt_sample(sk, (uint64_t)ts_rtt * 1000000u); /* an echo from our future is no sample */
 		else if (sk->rtt_at && SEQ_GT(ack, sk->rtt_seq)) {
 			tcp_rtt_sample(sk, now - sk->rtt_at);
@@ -450,6 +519,19 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 				/* full ACK: leave recovery (RFC 6582 3.2 step 3) */
 				sk->in_recovery = false;
 				sk->cc.ops->on_recovery_exit(&sk->cc, sk->snd_max - sk->snd_una, now);
+				skiff_tcp_rack_recovery_done(&sk->rack);
+				if (sk->undo_ok && sk->undo_retrans == 0) {
+					/* nothing was really lost: every retransmission of the
+					 * episode was D-SACKed, or none was needed (RFC 3708
+					 * detection; the response restores the window as Linux's
+					 * tcp_undo_cwnd_reduction) */
+					uint32_t cwnd = sk->cc.cwnd;
+					sk->cc = sk->cc_prior;
+					if (sk->cc.cwnd < cwnd)
+						sk->cc.cwnd = cwnd;
+					st->ctr.tcp_undo++;
+				}
+				sk->undo_ok = false;
 			} else if (!sk->sack_ok) {
 				/* partial ACK: retransmit the next hole, deflate (RFC 6582 3.2 step 3) */
 				tcp_retransmit(st, sk, now);
@@ -458,10 +540,10 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		} else {
 			sk->cc.ops->on_ack(&sk->cc, acked, sk->snd_max - sk->snd_una, sk->srtt, sk->min_rtt, now);
 			/* RFC 6675 5 (b): SACK information alone can show a loss */
-			if (sk->sack_ok && tcp_synced(sk) && sk->snd_una != sk->snd_max &&
+			if (sk->sack_ok && !tcp_rack_on(sk) && tcp_synced(sk) && sk->snd_una != sk->snd_max &&
 			    skiff_tcp_sack_is_lost(&sk->sack, sk->snd_una, sk->mss) &&
 			    !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
-				act |= enter_recovery(st, sk, now);
+				act |= tcp_enter_recovery(st, sk, now);
 		}
 		sk->dupacks = 0;
 		tcp_rearm_rtx(st, sk, now);
@@ -489,6 +571,8 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 	} else if (ack == sk->snd_una) {
 		act |= ack_dup(st, sk, s, now);
 	}
+	if (tcp_rack_on(sk) && tcp_synced(sk))
+		act |= rack_ack(st, sk, s, ack, advanced, dsack, now);
 	/* send window update (3.10.7.4 fifth, ESTABLISHED) */
 	if (SEQ_LT(sk->snd_wl1, s->seq) || (sk->snd_wl1 == s->seq && SEQ_LEQ(sk->snd_wl2, ack))) {
 		if (wnd > sk->snd_wnd)
@@ -567,11 +651,19 @@ static unsigned text_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, st
 	/* out of order (RFC 9293 3.10.7.4 seventh: queue for later; RFC 5681 4.2:
 	 * an immediate duplicate ACK, with SACK blocks) */
 	{
-		int rc = skiff_tcp_ooo_insert(&sk->ooo, s->seq, s->p, sk->rcv_nxt, tcp_rcv_window(sk) + s->len,
-					      sk->rcvbuf);
+		/* the window is what we advertised: data we invited is not refused for
+		 * a window that shrank since (memory stays bounded by rcvbuf) */
+		uint32_t w = tcp_rcv_window(sk) + s->len;
+		uint64_t dup = sk->ooo.dup_bytes;
+		int rc;
+		if (SEQ_GT(sk->rcv_adv, sk->rcv_nxt) && sk->rcv_adv - sk->rcv_nxt > w)
+			w = sk->rcv_adv - sk->rcv_nxt;
+		rc = skiff_tcp_ooo_insert(&sk->ooo, s->seq, s->p, sk->rcv_nxt, w, sk->rcvbuf);
 		s->p = NULL;
 		if (rc < 0)
 			skiff_count_drop(st, SKIFF_DROP_TCP_OOO_FULL);
+		else if (rc == 0 && sk->ooo.dup_bytes != dup)
+			dsack_set(sk, s->seq, s->seq + s->len); /* RFC 2883 4.1.2: held already */
 		st->ctr.tcp_ooo++;
 		sk->quickacks = sk->quickacks < 4 ? 4 : sk->quickacks;
 	}
@@ -663,6 +755,8 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 	}
 	space = seg_space(s);
 	if (!seq_acceptable(sk, s->seq, space, wnd)) {
+		if (s->len && !(f & TCP_RST) && SEQ_LEQ(s->seq + s->len, sk->rcv_nxt))
+			dsack_set(sk, s->seq, s->seq + s->len); /* RFC 2883 4.1.1: a duplicate */
 		skiff_drop(st, SKIFF_DROP_TCP_OUT_OF_WINDOW, s->p);
 		s->p = NULL;
 		if (f & TCP_RST)
@@ -680,6 +774,8 @@ static unsigned synced_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 		}
 		if (d > s->len)
 			d = s->len;
+		if (d && !(f & TCP_RST))
+			dsack_set(sk, s->seq, s->seq + d); /* RFC 2883 4.1.1: partly a duplicate */
 		seg_pull(s, d);
 		s->seq += d;
 		act |= TCP_ACT_ACK_NOW; /* old data: acknowledge what we have */

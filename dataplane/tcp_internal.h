@@ -29,6 +29,7 @@
 #define TCP_MIN_MSS 88                    /* Linux TCP_MIN_SND_MSS: a zero/tiny MSS cannot starve us */
 #define TCP_QUICKACKS 16
 #define TCP_MAX_WINDOW 65535u
+#define TCP_TLP_MIN_NS 2000000ull         /* added to 2 SRTT for the probe timeout (Linux TCP_TIMEOUT_MIN) */
 
 struct skiff_tcp_table {
 	struct skiff_tcp_sock *socks;
@@ -55,6 +56,8 @@ enum tcp_action {
 
 static inline struct skiff_tcp_table *tcp_tab(struct skiff_stack *st) { return st->tcp; }
 static inline bool tcp_synced(const struct skiff_tcp_sock *sk) { return sk->state >= SKIFF_TCP_ESTABLISHED; }
+/* RACK-TLP runs when the log exists (config tcp_rack) and the peer SACKs. */
+static inline bool tcp_rack_on(const struct skiff_tcp_sock *sk) { return sk->rack.r && sk->sack_ok; }
 
 /* tcp.c */
 void tcp_set_state(struct skiff_stack *st, struct skiff_tcp_sock *sk, enum skiff_tcp_state s);
@@ -103,6 +106,15 @@ void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t 
 /* RFC 6675 5 step 4: enter SACK-based loss recovery (cc already told). */
 void tcp_sack_recovery_start(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
 uint32_t tcp_tsval(const struct skiff_tcp_sock *sk, uint64_t now);
+/* RACK-TLP (RFC 8985): loss marking (returns bytes newly lost; arms the
+ * reordering timer), probe scheduling and the probe itself. */
+uint32_t tcp_rack_detect(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+void tcp_tlp_schedule(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+void tcp_tlp_fire(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+
+/* tcp_input.c */
+/* Enter loss recovery (RFC 6675 / RFC 8985 with SACK, else RFC 6582); actions. */
+unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
 
 /* tcp_timer.c */
 void tcp_timer_set(struct skiff_stack *st, struct skiff_tcp_sock *sk, int which, uint64_t at);

@@ -103,9 +103,19 @@ static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint3
 		o.sack_perm = active || sk->sack_ok;
 		o.ts = active || sk->ts_ok;
 	} else {
+		unsigned room = sk->ts_ok ? 3 : 4;
 		o.ts = sk->ts_ok;
+		if (sk->sack_ok && sk->dsack_pending && (flags & TCP_ACK)) {
+			/* RFC 2883 4: the duplicate first, then the usual blocks */
+			o.sack[0][0] = sk->dsack_start;
+			o.sack[0][1] = sk->dsack_end;
+			o.nsack = 1;
+			room--;
+			sk->dsack_pending = false;
+			st->ctr.tcp_dsack_out++;
+		}
 		if (sk->sack_ok && skiff_tcp_ooo_bytes(&sk->ooo))
-			o.nsack = (uint8_t)skiff_tcp_ooo_sack_blocks(&sk->ooo, o.sack, sk->ts_ok ? 3 : 4);
+			o.nsack = (uint8_t)(o.nsack + skiff_tcp_ooo_sack_blocks(&sk->ooo, o.sack + o.nsack, room));
 	}
 	if (o.ts) {
 		o.tsval = tcp_tsval(sk, now);
@@ -195,7 +205,7 @@ static uint32_t send_from(struct skiff_stack *st, struct skiff_tcp_sock *sk, uin
 			  uint64_t now)
 {
 	uint32_t off = seq - sk->snd_una, avail = sk->sbuf_len > off ? sk->sbuf_len - off : 0;
-	uint32_t len = avail < sk->mss ? avail : sk->mss;
+	uint32_t len = avail < sk->mss ? avail : sk->mss, n;
 	uint8_t flags = TCP_ACK;
 	if (len > limit)
 		len = limit;
@@ -205,9 +215,125 @@ static uint32_t send_from(struct skiff_stack *st, struct skiff_tcp_sock *sk, uin
 		flags |= TCP_PSH;
 	if (len == 0 && !(flags & TCP_FIN))
 		return 0;
+	if (SEQ_GEQ(seq, sk->snd_max) && skiff_tcp_rack_full(&sk->rack))
+		return 0; /* the transmit log is full: new data waits for ACKs */
 	if (send_segment(st, sk, seq, flags, off, len, now) < 0 && len == 0)
 		return 0;
-	return len + ((flags & TCP_FIN) ? 1u : 0u);
+	n = len + ((flags & TCP_FIN) ? 1u : 0u);
+	if (sk->rack.r)
+		skiff_tcp_rack_sent(&sk->rack, seq, seq + n, sk->snd_max, now);
+	return n;
+}
+
+/* ---- RACK-TLP (RFC 8985) ---- */
+
+/* RFC 8985 6.2 steps 4-5 after an ACK or at the reordering timer: mark what is
+ * lost, arm the timer for what is still inside its reordering window. Returns
+ * the bytes newly marked lost. */
+uint32_t tcp_rack_detect(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	struct skiff_tcp_rack *q = &sk->rack;
+	unsigned sacked_segs = sk->mss ? (q->sacked_bytes + sk->mss - 1) / sk->mss : 0;
+	uint64_t reo = skiff_tcp_rack_reo_wnd(q, sk->in_recovery, sacked_segs, sk->min_rtt, sk->srtt), t;
+	uint32_t newly;
+	t = skiff_tcp_rack_detect(q, &sk->sack, reo, now, &newly);
+	if (t)
+		tcp_timer_set(st, sk, TCP_T_REO, now + t);
+	else
+		tcp_timer_clear(st, sk, TCP_T_REO);
+	st->ctr.tcp_rack_lost += newly ? 1u : 0u;
+	return newly;
+}
+
+/* Recovery with RACK (RFC 8985 6 with RFC 6675's pipe rule): while cwnd - pipe
+ * >= SMSS, retransmit the lowest lost record, else send new data. */
+static void rack_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint32_t pipe = skiff_tcp_rack_pipe(&sk->rack, sk->snd_una, sk->snd_max);
+	for (unsigned guard = 0; guard < 1024 && sk->cc.cwnd >= pipe + sk->mss; guard++) {
+		uint32_t seq, end, n;
+		if (skiff_tcp_rack_next_lost(&sk->rack, &seq, &end) == 0) {
+			n = send_from(st, sk, seq, end - seq, now);
+			if (!n)
+				break;
+			st->ctr.tcp_retrans++;
+			sk->total_retrans++;
+			sk->undo_retrans++;
+		} else {
+			uint32_t sent = sk->snd_max - sk->snd_una, right = sk->snd_una + sk->snd_wnd;
+			uint32_t avail = sk->sbuf_len > sent ? sk->sbuf_len - sent : 0;
+			bool fin_due = sk->fin_queued && !sk->fin_acked && sk->snd_max == data_end(sk);
+			if (!SEQ_GT(right, sk->snd_max))
+				avail = 0;
+			else if (avail > right - sk->snd_max)
+				avail = right - sk->snd_max;
+			if (!avail && !fin_due)
+				break;
+			n = send_from(st, sk, sk->snd_max, avail ? avail : 1, now);
+			if (!n)
+				break;
+			sk->snd_max += n;
+			sk->snd_nxt = sk->snd_max;
+		}
+		pipe += n;
+	}
+	if (sk->snd_una != sk->snd_max && !sk->due[TCP_T_RTX])
+		tcp_timer_set(st, sk, TCP_T_RTX, now + sk->rto);
+}
+
+/* RFC 8985 7.2: arm the probe timeout when a tail could be lost with nothing
+ * behind it to reveal the loss: data in flight, not in recovery, no RTO
+ * backoff, no probe already out. PTO = 2 SRTT (+ the worst-case delayed ACK when
+ * one segment is out, as Linux: + RTO_MIN), never later than the RTO. */
+void tcp_tlp_schedule(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint64_t pto;
+	if (!tcp_rack_on(sk) || sk->in_recovery || sk->rack.tlp_out || sk->rtx_count || sk->snd_una == sk->snd_max ||
+	    !sk->srtt || !tcp_synced(sk)) {
+		tcp_timer_clear(st, sk, TCP_T_TLP);
+		return;
+	}
+	pto = 2 * sk->srtt + (sk->snd_max - sk->snd_una <= sk->mss ? TCP_RTO_MIN_NS : TCP_TLP_MIN_NS);
+	if (sk->due[TCP_T_RTX] && sk->due[TCP_T_RTX] <= now + pto) {
+		tcp_timer_clear(st, sk, TCP_T_TLP); /* the RTO comes first anyway */
+		return;
+	}
+	tcp_timer_set(st, sk, TCP_T_TLP, now + pto);
+}
+
+/* RFC 8985 7.3: the probe. New data if the windows allow (one segment even past
+ * cwnd), else the last segment again; then the RTO restarts. */
+void tcp_tlp_fire(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+{
+	uint32_t sent = sk->snd_max - sk->snd_una, right = sk->snd_una + sk->snd_wnd, seq, end, n = 0;
+	uint32_t avail = sk->sbuf_len > sent ? sk->sbuf_len - sent : 0;
+	if (!tcp_rack_on(sk) || sk->in_recovery || sk->snd_una == sk->snd_max || !tcp_synced(sk))
+		return;
+	if (SEQ_GT(right, sk->snd_max) && avail) {
+		n = send_from(st, sk, sk->snd_max, right - sk->snd_max, now);
+		if (n) {
+			sk->snd_max += n;
+			sk->snd_nxt = sk->snd_max;
+			sk->rack.tlp_rxt = false;
+		}
+	}
+	if (!n && skiff_tcp_rack_last(&sk->rack, &seq, &end) == 0) {
+		if (end - seq > sk->mss)
+			seq = end - sk->mss;
+		n = send_from(st, sk, seq, end - seq, now);
+		if (n) {
+			sk->rack.tlp_rxt = true;
+			st->ctr.tcp_retrans++;
+			sk->total_retrans++;
+		}
+	}
+	if (!n)
+		return;
+	st->ctr.tcp_tlp_probes++;
+	sk->rack.tlp_probes++;
+	sk->rack.tlp_out = true;
+	sk->rack.tlp_high = sk->snd_max;
+	tcp_timer_set(st, sk, TCP_T_RTX, now + sk->rto);
 }
 
 /* RFC 6675 5 (C): during SACK recovery, send what NextSeg() picks while
@@ -240,6 +366,7 @@ static void sack_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint6
 				break;
 			st->ctr.tcp_retrans++;
 			sk->total_retrans++;
+			sk->undo_retrans++;
 		}
 		pipe += n;
 	}
@@ -251,10 +378,16 @@ void tcp_sack_recovery_start(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 {
 	uint32_t seq, len;
 	sk->snd_nxt = sk->snd_max;
+	if (tcp_rack_on(sk)) {
+		tcp_timer_clear(st, sk, TCP_T_TLP);
+		rack_output(st, sk, now);
+		return;
+	}
 	if (skiff_tcp_sack_enter_recovery(&sk->sack, sk->snd_una, sk->snd_max, sk->mss, &seq, &len) == 0 &&
 	    send_from(st, sk, seq, len, now)) {
 		st->ctr.tcp_retrans++;
 		sk->total_retrans++;
+		sk->undo_retrans++;
 	}
 	sack_output(st, sk, now);
 }
@@ -289,7 +422,10 @@ void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 	if (!sk->sbuf && !sk->fin_queued)
 		return;
 	if (sk->in_recovery && sk->sack_ok) {
-		sack_output(st, sk, now);
+		if (tcp_rack_on(sk))
+			rack_output(st, sk, now);
+		else
+			sack_output(st, sk, now);
 		return;
 	}
 	/* RFC 5681 4.1 / RFC 7661: after an idle period longer than an RTO the
@@ -340,6 +476,8 @@ void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 	if (sent) {
 		tcp_timer_clear(st, sk, TCP_T_PERSIST);
 		tcp_timer_clear(st, sk, TCP_T_DELACK);
+		if (tcp_rack_on(sk))
+			tcp_tlp_schedule(st, sk, now);
 	} else if (sk->snd_wnd == 0 && sk->sbuf_len > sk->snd_nxt - sk->snd_una && sk->snd_nxt == sk->snd_una &&
 		   !sk->due[TCP_T_PERSIST]) {
 		/* RFC 9293 3.8.6.1: zero window with data waiting: probe */

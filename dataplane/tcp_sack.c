@@ -206,6 +206,20 @@ bool skiff_tcp_sack_is_lost(const struct skiff_tcp_sack *s, uint32_t seq, uint32
 	return false;
 }
 
+bool skiff_tcp_sack_covers(const struct skiff_tcp_sack *s, uint32_t start, uint32_t end)
+{
+	unsigned lo = 0, hi = s->n;
+	/* the last range starting at or below start */
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (SEQ_LEQ(s->r[mid].start, start))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && SEQ_LEQ(end, s->r[lo - 1].end) && SEQ_LT(start, end);
+}
+
 /* Offset (from base) below which every unSACKed byte is lost: the start of the
  * highest range k with ceil-segments(k..n-1) >= DupThresh, or 0. */
 static uint32_t lost_edge(const struct skiff_tcp_sack *s, uint32_t base, uint32_t flight, uint32_t smss)

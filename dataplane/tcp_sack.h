@@ -90,6 +90,9 @@ void skiff_tcp_sack_advance(struct skiff_tcp_sack *s, uint32_t snd_una);
  * SACKed above seq". */
 bool skiff_tcp_sack_is_lost(const struct skiff_tcp_sack *s, uint32_t seq, uint32_t smss);
 
+/* Is [start, end) wholly inside one SACKed range? O(log n). */
+bool skiff_tcp_sack_covers(const struct skiff_tcp_sack *s, uint32_t start, uint32_t end);
+
 /* RFC 6675 4 SetPipe(): over every unSACKed byte in [snd_una, snd_nxt), one
  * for each that is not lost, plus one for each below HighRxt. */
 uint32_t skiff_tcp_sack_pipe(const struct skiff_tcp_sack *s, uint32_t snd_una, uint32_t snd_nxt, uint32_t smss);

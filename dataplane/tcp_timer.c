@@ -2,7 +2,8 @@
  *
  * due[] holds the deadline of each of RTX (retransmission, RFC 6298), DELACK
  * (RFC 9293 3.8.6.3), PERSIST (zero-window probe, 3.8.6.1), KEEP (RFC 1122
- * 4.2.3.6) and 2MSL (TIME-WAIT, orphaned FIN-WAIT-2); the wheel timer is armed at
+ * 4.2.3.6), 2MSL (TIME-WAIT, orphaned FIN-WAIT-2), REO (RACK reordering window,
+ * RFC 8985 6.3) and TLP (probe timeout, RFC 8985 7); the wheel timer is armed at
  * the earliest. When it fires, every due deadline runs in that order; the slot
  * is re-armed at the next one.
  * RTO (RFC 6298): first sample SRTT = R, RTTVAR = R/2; then RTTVAR = 3/4 RTTVAR +
@@ -112,6 +113,7 @@ static void on_rtx(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t n
 	if (sk->backoff < 16)
 		sk->backoff++;
 	sk->in_recovery = false;
+	sk->undo_ok = false;
 	sk->dupacks = 0;
 	sk->recover = sk->snd_max;
 	/* go back to the first unacknowledged byte: what follows is resent as the
@@ -119,6 +121,8 @@ static void on_rtx(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t n
 	if (tcp_synced(sk)) {
 		sk->snd_nxt = sk->snd_una;
 		skiff_tcp_sack_init(&sk->sack);
+		skiff_tcp_rack_rto(&sk->rack);
+		sk->due[TCP_T_REO] = sk->due[TCP_T_TLP] = 0; /* the slot is re-armed below */
 	}
 	tcp_retransmit(st, sk, now);
 	t = sk->rto << sk->backoff;
@@ -198,6 +202,19 @@ void tcp_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)
 	if (sk->due[TCP_T_PERSIST] && sk->due[TCP_T_PERSIST] <= now) {
 		sk->due[TCP_T_PERSIST] = 0;
 		on_persist(st, sk, now);
+	}
+	if (sk->due[TCP_T_REO] && sk->due[TCP_T_REO] <= now) {
+		sk->due[TCP_T_REO] = 0;
+		/* RFC 8985 6.3: the reordering window of some segment has passed */
+		if (tcp_rack_on(sk) && tcp_synced(sk) && sk->snd_una != sk->snd_max && tcp_rack_detect(st, sk, now)) {
+			if (!sk->in_recovery && !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
+				tcp_enter_recovery(st, sk, now);
+			tcp_output(st, sk, now);
+		}
+	}
+	if (sk->due[TCP_T_TLP] && sk->due[TCP_T_TLP] <= now) {
+		sk->due[TCP_T_TLP] = 0;
+		tcp_tlp_fire(st, sk, now);
 	}
 	if (sk->due[TCP_T_KEEP] && sk->due[TCP_T_KEEP] <= now) {
 		sk->due[TCP_T_KEEP] = 0;

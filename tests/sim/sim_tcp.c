@@ -259,13 +259,15 @@ static void run_case(const struct sim_case *c)
 			break;
 		now = t > now ? t : now + 1000;
 	}
-	print_message("%-28s %llu bytes in %.3f s simulated (transfer %.3f s), %llu steps; A: retrans %llu fast %llu timeouts %llu | B: retrans %llu fast %llu timeouts %llu rto %llu dupacks %llu | A ooo %llu\n",
+	print_message("%-28s %llu bytes in %.3f s simulated (transfer %.3f s), %llu steps; A: retrans %llu fast %llu timeouts %llu | B: retrans %llu fast %llu timeouts %llu rto %llu dupacks %llu rack-lost %llu tlp %llu/%llu undo %llu | A ooo %llu dsack %llu\n",
 		      c->name, (unsigned long long)got, (double)(now - start) / 1e9, (double)(t_eof - start) / 1e9, (unsigned long long)steps,
 		      (unsigned long long)A.st->ctr.tcp_retrans, (unsigned long long)A.st->ctr.tcp_fast_retrans,
 		      (unsigned long long)A.st->ctr.tcp_timeouts, (unsigned long long)B.st->ctr.tcp_retrans,
 		      (unsigned long long)B.st->ctr.tcp_fast_retrans, (unsigned long long)B.st->ctr.tcp_timeouts,
 		      (unsigned long long)B.st->ctr.tcp_rto, (unsigned long long)B.st->ctr.tcp_dupacks_in,
-		      (unsigned long long)A.st->ctr.tcp_ooo);
+		      (unsigned long long)B.st->ctr.tcp_rack_lost, (unsigned long long)B.st->ctr.tcp_tlp_probes,
+		      (unsigned long long)B.st->ctr.tcp_tlp_recoveries, (unsigned long long)B.st->ctr.tcp_undo,
+		      (unsigned long long)A.st->ctr.tcp_ooo, (unsigned long long)A.st->ctr.tcp_dsack_out);
 	assert_int_equal(got, total);
 	skiff_stack_destroy(A.st);
 	skiff_stack_destroy(B.st);

@@ -1992,8 +1992,11 @@ static void test_sack_recovery_retransmits_hole_only(void **state)
 	sk->nodelay = true;
 	put(t, 0, 6 * m);
 	assert_int_equal(pop_data(t, &next, NULL, m), 6 * m);
-	/* segment 2 lost: duplicate ACKs SACK 3.., growing */
+	/* segment 2 lost: duplicate ACKs SACK 3.., growing, one round trip later
+	 * (RACK, RFC 8985, compares delivery against transmission times) */
+	adv(t, 100000);
 	for (unsigned k = 3; k <= 6; k++) {
+		adv(t, 1000);
 		o = seg(t, TCP_ACK);
 		o.ack = una + m;
 		o.nsack = 1;
