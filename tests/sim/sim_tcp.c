@@ -34,6 +34,7 @@ struct sim_case {
 	uint64_t delay_ns;
 	uint64_t seed;
 	const char *cc;
+	bool no_rack; /* RFC 6675 DupThresh recovery instead of RACK-TLP */
 };
 
 struct node {
@@ -51,11 +52,12 @@ static uint8_t pattern(uint64_t off, uint64_t seed)
 	return (uint8_t)(x >> ((off & 7) * 8));
 }
 
-static void node_init(struct node *nd, struct skiff_dev *dev, uint32_t ip, uint64_t seed, uint64_t now)
+static void node_init(struct node *nd, struct skiff_dev *dev, uint32_t ip, uint64_t seed, bool no_rack, uint64_t now)
 {
 	struct skiff_stack_config cfg;
 	skiff_stack_config_defaults(&cfg);
 	cfg.seed = seed;
+	cfg.tcp_rack = !no_rack;
 	cfg.icmp_rate = 0;
 	cfg.tcp_challenge_rate = 0;
 	assert_int_equal(skiff_stack_create(&cfg, now, &nd->st), 0);
@@ -141,8 +143,8 @@ static void run_case(const struct sim_case *c)
 		assert_int_equal(skiff_pcap_wrap(fb, getenv("SIM_TCP_PCAP"), &w), 0);
 		fb = w;
 	}
-	node_init(&A, fa, IP_A, c->seed, now);
-	node_init(&B, fb, IP_B, c->seed + 1, now);
+	node_init(&A, fa, IP_A, c->seed, c->no_rack, now);
+	node_init(&B, fb, IP_B, c->seed + 1, c->no_rack, now);
 
 	lsn = skiff_tcp_open(A.st, SKIFF_AF_INET, &err);
 	assert_non_null(lsn);
@@ -276,15 +278,17 @@ static void run_case(const struct sim_case *c)
 }
 
 static const struct sim_case cases[] = {
-	{ "clean", 0, 0, 0, 0, 0, 1, NULL },
-	{ "clean-delay-1ms", 0, 0, 0, 0, 1000000, 2, NULL },
-	{ "loss-1%", 10000, 0, 0, 0, 200000, 3, NULL },
-	{ "loss-5%", 50000, 0, 0, 0, 200000, 4, NULL },
-	{ "loss-1%-newreno", 10000, 0, 0, 0, 200000, 5, "reno" },
-	{ "reorder-5%", 0, 0, 50000, 0, 200000, 6, NULL },
-	{ "dup-5%", 0, 50000, 0, 0, 200000, 7, NULL },
-	{ "corrupt-1%", 0, 0, 0, 10000, 200000, 8, NULL },
-	{ "mixed", 20000, 10000, 20000, 5000, 500000, 9, NULL },
+	{ "clean", 0, 0, 0, 0, 0, 1, NULL, false },
+	{ "clean-delay-1ms", 0, 0, 0, 0, 1000000, 2, NULL, false },
+	{ "loss-1%", 10000, 0, 0, 0, 200000, 3, NULL, false },
+	{ "loss-5%", 50000, 0, 0, 0, 200000, 4, NULL, false },
+	{ "loss-1%-newreno", 10000, 0, 0, 0, 200000, 5, "reno", false },
+	{ "reorder-5%", 0, 0, 50000, 0, 200000, 6, NULL, false },
+	{ "dup-5%", 0, 50000, 0, 0, 200000, 7, NULL, false },
+	{ "corrupt-1%", 0, 0, 0, 10000, 200000, 8, NULL, false },
+	{ "mixed", 20000, 10000, 20000, 5000, 500000, 9, NULL, false },
+	{ "loss-2%-rfc6675", 20000, 0, 10000, 0, 200000, 10, NULL, true },
+	{ "mixed-rfc6675", 20000, 10000, 20000, 5000, 500000, 11, NULL, true },
 };
 
 static void test_cases(void **state)
@@ -302,7 +306,7 @@ static void test_seeds(void **state)
 	if (getenv("SIM_TCP_CASE"))
 		skip(); /* one named case only */
 	for (uint64_t s = 100; s < 108; s++) {
-		struct sim_case c = { "loss-2%-reorder-seed", 20000, 2000, 10000, 1000, 300000, s, NULL };
+		struct sim_case c = { "loss-2%-reorder-seed", 20000, 2000, 10000, 1000, 300000, s, NULL, false };
 		run_case(&c);
 	}
 }
@@ -335,8 +339,8 @@ static void test_many_connections_syncookies(void **state)
 		assert_int_equal(skiff_pcap_wrap(lb, getenv("SIM_TCP_PCAP"), &w), 0);
 		lb = w;
 	}
-	node_init(&A, la, IP_A, 77, now);
-	node_init(&B, lb, IP_B, 78, now);
+	node_init(&A, la, IP_A, 77, false, now);
+	node_init(&B, lb, IP_B, 78, false, now);
 	lsn = skiff_tcp_open(A.st, SKIFF_AF_INET, &err);
 	assert_int_equal(skiff_tcp_bind(A.st, lsn, &aa, PORT), 0);
 	assert_int_equal(skiff_tcp_listen(A.st, lsn, 8), 0);
