@@ -117,19 +117,42 @@ static void push(struct tref *r) { rt_progress_locked(r->rt, r->inst, rt_now(r->
 
 /* ---- open / release ---- */
 
+/* SO_LINGER's wait is over: our FIN is acknowledged (the TCB left FIN-WAIT-1,
+ * CLOSING and LAST-ACK: Linux's sk_stream_wait_close), or the connection is gone. */
+static bool pred_closed(void *ctx, unsigned work)
+{
+	struct tref *r = ctx;
+	const struct skiff_tcp_sock *sk = tcb(r->u);
+	(void)work;
+	return !sk || (sk->state != SKIFF_TCP_FIN_WAIT_1 && sk->state != SKIFF_TCP_CLOSING &&
+		       sk->state != SKIFF_TCP_LAST_ACK);
+}
+
 static void tcp_release(struct skiff_sock *s)
 {
 	struct tcp_usock *u = s->dp;
 	if (u) {
 		if (u->sk) {
 			struct skiff_tcp_sock *sk;
+			uint64_t linger_ns = 0;
 			rt_lock(s->rt, s->instance);
 			sk = tcb(u);
 			if (sk && sk->user == s) {
+				/* SO_LINGER with a time: close blocks until the data and FIN
+				 * are acknowledged or the time is up, then the connection
+				 * finishes on its own (Linux; O_NONBLOCK does not change it) */
+				if (sk->linger_on && sk->linger_s && sk->state >= SKIFF_TCP_ESTABLISHED &&
+				    sk->state != SKIFF_TCP_TIME_WAIT)
+					linger_ns = (uint64_t)sk->linger_s * 1000000000ull;
 				skiff_tcp_close(rt_stack(s->rt, s->instance), sk, rt_now(s->rt));
 				rt_progress_locked(s->rt, s->instance, rt_now(s->rt)); /* FIN or RST out now */
 			}
 			rt_unlock(s->rt, s->instance);
+			if (linger_ns) {
+				struct tref r;
+				tref_of(s, &r);
+				(void)rt_wait(r.rt, r.inst, NULL, pred_closed, &r, rt_deadline(r.rt, linger_ns));
+			}
 		}
 		free(u);
 	}

@@ -554,6 +554,56 @@ static void test_close_unread_reset(void **state)
 	skiff_close(c);
 }
 
+/* SO_LINGER with a time (Linux): close blocks until the data and the FIN are
+ * acknowledged, or the time is up; then the connection carries on by itself. */
+static void test_linger_timeout(void **state)
+{
+	static char big[1 << 20];
+	struct linger lg = { 1, 1 };
+	int c, s, fl;
+	long sent = 0, got = 0, r;
+	uint64_t t0, waited;
+	char buf[65536];
+	(void)state;
+
+	/* acknowledged at once (the peer's stack takes it, unread): close is quick */
+	pair(7065, &c, &s);
+	assert_int_equal(skiff_setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(skiff_send(s, big, 20000, 0), 20000);
+	t0 = mono_ns();
+	assert_int_equal(skiff_close(s), 0);
+	assert_true(mono_ns() - t0 < 900000000ull);
+	for (r = 1; r > 0; got += r)
+		r = skiff_recv(c, buf, sizeof(buf), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(got, 20000);
+	skiff_close(c);
+
+	/* the peer stops reading: its window closes, close waits the full second
+	 * (even non-blocking, as Linux), returns 0, and the data still arrives */
+	pair(7066, &c, &s);
+	fl = skiff_fcntl(s, F_GETFL);
+	assert_int_equal(skiff_fcntl(s, F_SETFL, fl | O_NONBLOCK), 0);
+	while ((r = skiff_send(s, big + sent, sizeof(big) - (size_t)sent, 0)) > 0)
+		sent += r;
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(skiff_setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	t0 = mono_ns();
+	assert_int_equal(skiff_close(s), 0);
+	waited = mono_ns() - t0;
+	assert_true(waited >= 950000000ull);
+	assert_true(waited < 10000000000ull);
+	got = 0;
+	for (r = 1; r > 0; got += r) {
+		assert_int_equal(poll_until(c, POLLIN, POLLIN) & POLLIN, POLLIN);
+		r = skiff_recv(c, buf, sizeof(buf), 0);
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(got, sent);
+	skiff_close(c);
+}
+
 static void test_poll_bits(void **state)
 {
 	int l = listener(7070), f = tcp_on(W.ia, 0), c, s;
@@ -783,6 +833,7 @@ int main(void)
 		cmocka_unit_test(test_peek_waitall_dontwait),
 		cmocka_unit_test(test_half_close_epipe),
 		cmocka_unit_test(test_close_unread_reset),
+		cmocka_unit_test(test_linger_timeout),
 		cmocka_unit_test(test_poll_bits),
 		cmocka_unit_test(test_accept4_flags),
 		cmocka_unit_test(test_timeouts),
