@@ -80,11 +80,6 @@ static void t_append(struct skiff_tcp_rack *q, uint16_t s)
 	q->ttail = s;
 }
 
-static inline bool in_flight(const struct skiff_tcp_txrec *r)
-{
-	return !(r->flags & (SKIFF_TCP_TXR_SACKED | SKIFF_TCP_TXR_LOST));
-}
-
 /* ---- lookup ---- */
 
 /* Ring offset of the first record whose end is above seq (n when none). */

@@ -823,6 +823,36 @@ static void tcp_check(struct fz_ctx *c)
 		if (sk->rq_head)
 			FZ_CHECK(sk->rq_off < skiff_pkt_chain_len(sk->rq_head));
 		FZ_CHECK(skiff_tcp_ooo_count(&sk->ooo) <= SKIFF_TCP_OOO_MAX);
+		if (sk->rack.r) {
+			/* transmit log: records in sequence order inside [SND.UNA, SND.MAX],
+			 * byte counts equal to what the flags say, the time list holding
+			 * exactly the in-flight records, oldest first */
+			const struct skiff_tcp_rack *q = &sk->rack;
+			uint32_t sacked = 0, lost = 0, inflight = 0, listed = 0, prev_end = sk->snd_una;
+			uint64_t prev_x = 0;
+			FZ_CHECK(q->n <= q->cap);
+			for (uint32_t i = 0; i < q->n; i++) {
+				const struct skiff_tcp_txrec *r = &q->r[(q->head + i) & (q->cap - 1u)];
+				FZ_CHECK(SEQ_LT(r->seq, r->end) && SEQ_LEQ(prev_end, r->seq) && SEQ_LEQ(r->end, sk->snd_max));
+				FZ_CHECK((r->flags & (SKIFF_TCP_TXR_SACKED | SKIFF_TCP_TXR_LOST)) !=
+					 (SKIFF_TCP_TXR_SACKED | SKIFF_TCP_TXR_LOST));
+				if (r->flags & SKIFF_TCP_TXR_SACKED)
+					sacked += r->end - r->seq;
+				else if (r->flags & SKIFF_TCP_TXR_LOST)
+					lost += r->end - r->seq;
+				else
+					inflight++;
+				prev_end = r->end;
+			}
+			FZ_CHECK(sacked == q->sacked_bytes && lost == q->lost_bytes);
+			for (uint16_t s = q->thead; s != SKIFF_TCP_RACK_NIL && listed <= q->cap; s = q->r[s].tnext) {
+				FZ_CHECK(!(q->r[s].flags & (SKIFF_TCP_TXR_SACKED | SKIFF_TCP_TXR_LOST)));
+				FZ_CHECK(q->r[s].xmit >= prev_x);
+				prev_x = q->r[s].xmit;
+				listed++;
+			}
+			FZ_CHECK(listed == inflight);
+		}
 	}
 	FZ_CHECK(live == t->live);
 }
