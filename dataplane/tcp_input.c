@@ -358,6 +358,12 @@ unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, u
 	st->ctr.tcp_fast_retrans++;
 	if (sk->sack_ok) {
 		sk->cc.cwnd = sk->cc.ssthresh; /* RFC 6675 5 step 4.2: no inflation, pipe governs */
+		if (tcp_rack_on(sk)) {
+			/* RFC 6937: RecoverFS is what was in flight */
+			sk->prr_delivered = sk->prr_out = 0;
+			sk->prr_recoverfs = skiff_tcp_rack_pipe(&sk->rack, sk->snd_una, sk->snd_max);
+			tcp_prr_ack(sk, sk->ack_delivered);
+		}
 		tcp_sack_recovery_start(st, sk, now);
 		return 0;
 	}
@@ -421,8 +427,11 @@ static unsigned rack_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, cons
 	}
 	if (sk->snd_una != sk->snd_max) {
 		uint32_t newly = tcp_rack_detect(st, sk, now);
-		if (newly) {
-			if (!sk->in_recovery && !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
+		if (sk->in_recovery) {
+			tcp_prr_ack(sk, sk->ack_delivered);
+			act |= TCP_ACT_OUTPUT;
+		} else if (newly) {
+			if (!(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
 				act |= tcp_enter_recovery(st, sk, now);
 			else
 				act |= TCP_ACT_OUTPUT;
@@ -487,8 +496,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 			sk->undo_retrans--; /* one retransmission of the episode was needless */
 	}
 	/* RFC 8985 6.2 steps 1-3: what this ACK delivered, per transmission */
+	sk->ack_delivered = 0;
 	if (sk->rack.r && tcp_synced(sk))
-		skiff_tcp_rack_ack(&sk->rack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
+		sk->ack_delivered = skiff_tcp_rack_ack(&sk->rack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
 				   (const uint32_t(*)[2])s->opt.sack, sk->sack_ok ? s->opt.nsack : 0, dsack, sk->min_rtt,
 				   now, &log_rtt);
 	if (log_rtt)
@@ -503,7 +513,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		if (log_rtt)
 			sk->rtt_at = 0;
 		else if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr && ts_rtt >= 0)
-			tcp_rtt_sample(sk, (uint64_t)ts_rtt * 1000000u); /* an echo from our future is no sample */
+			/* an echo from our future is no sample; less than one tick counts
+			 * as one (Linux tcp_rtt_tsopt_us): a 0 would make min_rtt 0 */
+			tcp_rtt_sample(sk, (uint64_t)(ts_rtt ? ts_rtt : 1) * 1000000u);
 		else if (sk->rtt_at && SEQ_GT(ack, sk->rtt_seq)) {
 			tcp_rtt_sample(sk, now - sk->rtt_at);
 			sk->rtt_at = 0;

@@ -111,6 +111,8 @@ uint32_t tcp_tsval(const struct skiff_tcp_sock *sk, uint64_t now);
 uint32_t tcp_rack_detect(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
 void tcp_tlp_schedule(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
 void tcp_tlp_fire(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+/* RFC 6937: an ACK in recovery delivered `delivered` bytes: what may be sent now. */
+void tcp_prr_ack(struct skiff_tcp_sock *sk, uint32_t delivered);
 
 /* tcp_input.c */
 /* Enter loss recovery (RFC 6675 / RFC 8985 with SACK, else RFC 6582); actions. */

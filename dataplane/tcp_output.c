@@ -245,8 +245,38 @@ uint32_t tcp_rack_detect(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint
 	return newly;
 }
 
-/* Recovery with RACK (RFC 8985 6 with RFC 6675's pipe rule): while cwnd - pipe
- * >= SMSS, retransmit the lowest lost record, else send new data. */
+/* RFC 6937 3: how much the ACK lets us send. While the pipe is above ssthresh,
+ * in proportion to what was delivered (ssthresh / RecoverFS); at or below it,
+ * up to ssthresh (see below). The first ACK of an episode always lets the
+ * first retransmission go. As Linux, the result
+ * becomes cwnd = pipe + sndcnt (whole segments), so segments the reordering
+ * timer marks lost later free room without waiting for another ACK. */
+void tcp_prr_ack(struct skiff_tcp_sock *sk, uint32_t delivered)
+{
+	uint32_t pipe = skiff_tcp_rack_pipe(&sk->rack, sk->snd_una, sk->snd_max), ssthresh = sk->cc.ssthresh;
+	int64_t sndcnt;
+	sk->prr_delivered += delivered;
+	if (pipe > ssthresh) {
+		uint64_t fs = sk->prr_recoverfs ? sk->prr_recoverfs : 1;
+		sndcnt = (int64_t)(((uint64_t)sk->prr_delivered * ssthresh + fs - 1) / fs) - (int64_t)sk->prr_out;
+	} else {
+		/* at or below ssthresh: fill up to it at once (RFC 6675's rule), not
+		 * PRR-SSRB's slow-start pace. Segments sent after a retransmission
+		 * are what lets RACK see that retransmission lost; SSRB's trickle
+		 * left lost retransmissions to the RTO (sim: 169 vs 2 RTOs per
+		 * 256 MiB at 2 % loss + reordering) */
+		sndcnt = (int64_t)(ssthresh - pipe);
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	if (sk->prr_out == 0 && sndcnt < (int64_t)sk->mss)
+		sndcnt = sk->mss;
+	sndcnt = (sndcnt + sk->mss - 1) / sk->mss * sk->mss;
+	sk->cc.cwnd = pipe + (uint32_t)sndcnt > sk->mss ? pipe + (uint32_t)sndcnt : sk->mss;
+}
+
+/* Recovery with RACK (RFC 8985 6), paced by PRR (RFC 6937): while the ACKs
+ * allow, retransmit the lowest lost record, else send new data. */
 static void rack_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 {
 	uint32_t pipe = skiff_tcp_rack_pipe(&sk->rack, sk->snd_una, sk->snd_max);
@@ -275,6 +305,7 @@ static void rack_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint6
 			sk->snd_max += n;
 			sk->snd_nxt = sk->snd_max;
 		}
+		sk->prr_out += n;
 		pipe += n;
 	}
 	if (sk->snd_una != sk->snd_max && !sk->due[TCP_T_RTX])
