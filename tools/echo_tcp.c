@@ -6,9 +6,14 @@
  * there and send it back (what send does not take now waits in a per-connection
  * buffer, and reading stops until it drains) → a connection whose peer shut its
  * write side gets its own FIN once everything is echoed.
- * Client: connect (blocking) → non-blocking; poll for POLLOUT to send the next
- * piece of a position-defined pattern and POLLIN to read the echo and compare it
- * byte by byte → shutdown(SHUT_WR) after the last byte → read to EOF.
+ * Client: connect (blocking) → (--idle-ms: poll for POLLIN only until the idle
+ * time is over; anything that arrives then — an error such as a keepalive's
+ * ETIMEDOUT, an EOF, data — ends the run, reported with its errno name) → poll
+ * for POLLOUT to send the next piece of a position-defined pattern and POLLIN to
+ * read the echo and compare it byte by byte → shutdown(SHUT_WR) after the last
+ * byte → read to EOF.
+ * Keepalive (eo->ka_idle > 0): SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ * TCP_KEEPCNT on the listener (accepted sockets inherit them) or the client socket.
  */
 #include "echo_tcp.h"
 
@@ -40,6 +45,25 @@ static uint64_t mono_ns(void)
 
 static uint8_t pat(uint64_t off) { return (uint8_t)((off * 2654435761u) >> 13) ^ (uint8_t)(off >> 9); }
 
+/* SO_KEEPALIVE + TCP_KEEPIDLE/KEEPINTVL/KEEPCNT when asked; -1 (printed) if refused. */
+static int set_keepalive(const struct tcpops *so, int fd, const struct echo_tcp_opts *eo)
+{
+	int one = 1;
+	if (!eo || eo->ka_idle <= 0)
+		return 0;
+	if (so->setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    so->setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &eo->ka_idle, sizeof(eo->ka_idle)) < 0 ||
+	    so->setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &eo->ka_intvl, sizeof(eo->ka_intvl)) < 0 ||
+	    so->setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &eo->ka_cnt, sizeof(eo->ka_cnt)) < 0) {
+		fprintf(stderr, "skiff-echo: tcp keepalive %d,%d,%d: %s\n", eo->ka_idle, eo->ka_intvl, eo->ka_cnt,
+			strerror(errno));
+		return -1;
+	}
+	printf("skiff-echo: tcp keepalive on: idle %d s, interval %d s, %d probes\n", eo->ka_idle, eo->ka_intvl,
+	       eo->ka_cnt);
+	return 0;
+}
+
 static void conn_close(const struct tcpops *so, struct conn **c)
 {
 	so->close((*c)->fd);
@@ -48,7 +72,7 @@ static void conn_close(const struct tcpops *so, struct conn **c)
 }
 
 int echo_tcp_serve(const struct tcpops *so, uint32_t ip, uint16_t port, unsigned seconds,
-		   volatile sig_atomic_t *stop)
+		   const struct echo_tcp_opts *eo, volatile sig_atomic_t *stop)
 {
 	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct conn *conns[MAX_CONN] = { 0 };
@@ -58,7 +82,8 @@ int echo_tcp_serve(const struct tcpops *so, uint32_t ip, uint16_t port, unsigned
 
 	me.sin_addr.s_addr = htonl(ip);
 	if (lfd < 0 || so->setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    so->bind(lfd, (struct sockaddr *)&me, sizeof(me)) < 0 || so->listen(lfd, 128) < 0) {
+	    so->bind(lfd, (struct sockaddr *)&me, sizeof(me)) < 0 || set_keepalive(so, lfd, eo) < 0 ||
+	    so->listen(lfd, 128) < 0) {
 		fprintf(stderr, "skiff-echo: tcp listen %s:%u: %s\n", inet_ntoa(me.sin_addr), port, strerror(errno));
 		if (lfd >= 0)
 			so->close(lfd);
@@ -139,8 +164,47 @@ int echo_tcp_serve(const struct tcpops *so, uint32_t ip, uint16_t port, unsigned
 	return 0;
 }
 
+/* Stay idle for ms, polling for POLLIN (the stack runs inside poll). 0 when the
+ * time passed quietly; 1 when something arrived (printed: an error by errno name,
+ * EOF, data). */
+static int client_idle(const struct tcpops *so, int fd, unsigned ms, volatile sig_atomic_t *stop)
+{
+	uint64_t t0 = mono_ns(), end = t0 + (uint64_t)ms * 1000000ull, now;
+
+	printf("skiff-echo: tcp client: idle %u ms\n", ms);
+	fflush(stdout);
+	while (!*stop && (now = mono_ns()) < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		uint64_t left = (end - now + 999999u) / 1000000u;
+		int n = so->poll(&p, 1, left > 200 ? 200 : (int)left), e;
+		ssize_t r;
+		char b;
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "skiff-echo: tcp poll: %s\n", strerror(errno));
+			return 1;
+		}
+		if (n <= 0 || !p.revents)
+			continue;
+		r = so->recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+		e = errno;
+		if (r < 0 && (e == EAGAIN || e == EINTR))
+			continue;
+		now = (mono_ns() - t0) / 1000000u;
+		if (r < 0)
+			printf("skiff-echo: tcp client: connection failed after %llu ms idle: %s (%s), revents 0x%x\n",
+			       (unsigned long long)now, strerrorname_np(e) ? strerrorname_np(e) : "?", strerror(e),
+			       (unsigned)p.revents);
+		else
+			printf("skiff-echo: tcp client: %s after %llu ms idle, revents 0x%x\n",
+			       r ? "unexpected data" : "EOF from the peer", (unsigned long long)now, (unsigned)p.revents);
+		return 1;
+	}
+	printf("skiff-echo: tcp client: idle over, connection alive\n");
+	return 0;
+}
+
 int echo_tcp_client(const struct tcpops *so, uint32_t ip, uint32_t dst, uint16_t dport, uint64_t bytes,
-		    volatile sig_atomic_t *stop)
+		    const struct echo_tcp_opts *eo, volatile sig_atomic_t *stop)
 {
 	struct sockaddr_in me = { .sin_family = AF_INET }, peer = { .sin_family = AF_INET, .sin_port = htons(dport) };
 	static uint8_t out[BUF], in[BUF];
@@ -149,7 +213,7 @@ int echo_tcp_client(const struct tcpops *so, uint32_t ip, uint32_t dst, uint16_t
 
 	me.sin_addr.s_addr = htonl(ip);
 	peer.sin_addr.s_addr = htonl(dst);
-	if (fd < 0 || so->bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	if (fd < 0 || so->bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 || set_keepalive(so, fd, eo) < 0 ||
 	    so->connect(fd, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
 		fprintf(stderr, "skiff-echo: tcp connect %s:%u: %s\n", inet_ntoa(peer.sin_addr), dport, strerror(errno));
 		if (fd >= 0)
@@ -158,6 +222,11 @@ int echo_tcp_client(const struct tcpops *so, uint32_t ip, uint32_t dst, uint16_t
 	}
 	printf("skiff-echo: tcp client connected to %s:%u, %llu bytes\n", inet_ntoa(peer.sin_addr), dport,
 	       (unsigned long long)bytes);
+	fflush(stdout);
+	if (eo && eo->idle_ms && client_idle(so, fd, eo->idle_ms, stop)) {
+		so->close(fd);
+		return 1;
+	}
 	t0 = mono_ns();
 	deadline = t0 + 120ull * 1000000000ull;
 	while (!*stop && !eof && mono_ns() < deadline) {

@@ -12,6 +12,8 @@
  * other datagrams are ignored), compare bytes, print the round trip from that
  * try's send. At exit: what crossed and the stack's counters (every non-zero
  * drop reason); the driver detaches its XDP program.
+ * --tcp: echo_tcp.c (--keepalive IDLE,INTVL,CNT on the TCP sockets; --idle-ms:
+ * the client stays idle that long after connecting).
  * --kernel runs the same loop on kernel sockets (the baseline the bench and the
  * main job print beside skiff).
  * Exit: 0 ok, 1 runtime failure (a client echo missing or wrong), 2 bad usage
@@ -64,6 +66,7 @@ struct opts {
 	bool sockperf;
 	bool tcp;                /* TCP echo service / client instead of UDP */
 	uint64_t tcp_bytes;      /* client: bytes to send and get back */
+	struct echo_tcp_opts tcp_opts; /* --keepalive, --idle-ms */
 	bool copy;               /* afxdp: force copy mode */
 	bool skb;                /* afxdp: generic XDP */
 	size_t sizes[MAX_SIZES];
@@ -106,6 +109,8 @@ static void usage(const char *argv0)
 		"  --pcap FILE           write every frame skiff receives and sends to FILE\n"
 		"  --tcp                 TCP instead of UDP (server: echo every connection; client: --bytes)\n"
 		"  --bytes N             TCP client: bytes to send and check (default 1 MiB)\n"
+		"  --keepalive I,N,C     TCP: SO_KEEPALIVE, TCP_KEEPIDLE I s, TCP_KEEPINTVL N s, TCP_KEEPCNT C\n"
+		"  --idle-ms N           TCP client: stay idle N ms after connecting, then transfer\n"
 		"  --loss PPM            drop PPM per million of the frames skiff sends (fault driver)\n"
 		"  --list-drivers        print the drivers this build has\n",
 		argv0);
@@ -151,6 +156,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "skb", no_argument, 0, 'K' },           { "help", no_argument, 0, 'h' },
 		{ "list-drivers", no_argument, 0, 'L' }, { "tcp", no_argument, 0, 'U' },
 		{ "bytes", required_argument, 0, 'B' },   { "loss", required_argument, 0, 'F' }, { "pcap", required_argument, 0, 'W' },
+		{ "keepalive", required_argument, 0, 'k' }, { "idle-ms", required_argument, 0, 'I' },
 		{ 0, 0, 0, 0 },
 	};
 	static const size_t def_sizes[] = { 1, 64, 1472, 1473, 9000, 65507 };
@@ -166,7 +172,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end = NULL;
 		unsigned long v = 0;
-		if (optarg && strchr("ptbrTq", c)) {
+		if (optarg && strchr("ptbrTqI", c)) {
 			v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg) {
 				fprintf(stderr, "skiff-echo: bad number '%s'\n", optarg);
@@ -211,6 +217,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'C': o->copy = true; break;
 		case 'K': o->skb = true; break;
 		case 'W': o->pcap = optarg; break;
+		case 'I': o->tcp_opts.idle_ms = (unsigned)v; break;
+		case 'k': {
+			struct echo_tcp_opts *t = &o->tcp_opts;
+			int used = 0;
+			if (sscanf(optarg, "%d,%d,%d%n", &t->ka_idle, &t->ka_intvl, &t->ka_cnt, &used) != 3 ||
+			    optarg[used] || t->ka_idle < 1 || t->ka_intvl < 1 || t->ka_cnt < 1) {
+				fprintf(stderr, "skiff-echo: bad --keepalive '%s' (want IDLE,INTVL,CNT, each >= 1)\n", optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'L':
 			printf("kernel"
 #ifdef SKIFF_HAVE_AFXDP
@@ -296,9 +313,9 @@ static int run_tcp(const struct tcpops *so, const struct opts *o)
 			return -1;
 		}
 		return echo_tcp_client(so, o->ip, dst, (uint16_t)atoi(colon + 1), o->tcp_bytes ? o->tcp_bytes : 1u << 20,
-				       &g_stop);
+				       &o->tcp_opts, &g_stop);
 	}
-	return echo_tcp_serve(so, o->ip, o->port, o->seconds, &g_stop);
+	return echo_tcp_serve(so, o->ip, o->port, o->seconds, &o->tcp_opts, &g_stop);
 }
 
 /* sockperf's message header: u64 sequence, u16 flags (bit 0: from the client,
@@ -503,11 +520,18 @@ static void print_counters(const struct skiff_stack *st)
 	       (unsigned long long)c->ip4_reasm_ok, (unsigned long long)c->icmp_in,
 	       (unsigned long long)c->icmp_echo_replies, (unsigned long long)c->udp_in, (unsigned long long)c->udp_out);
 	if (c->tcp_in || c->tcp_out)
-		printf("skiff-echo: tcp in %llu out %llu | retrans %llu (fast recoveries %llu, timeouts %llu) | resets in %llu out %llu | syncookies %llu\n",
+		printf("skiff-echo: tcp in %llu out %llu | retrans %llu (fast recoveries %llu, timeouts %llu) | resets in %llu out %llu | syncookies %llu"
+		       " | syncookies-sent %llu | established %llu | challenge-acks %llu\n",
 		       (unsigned long long)c->tcp_in, (unsigned long long)c->tcp_out, (unsigned long long)c->tcp_retrans,
 		       (unsigned long long)c->tcp_fast_retrans, (unsigned long long)c->tcp_rto,
 		       (unsigned long long)c->tcp_resets_in, (unsigned long long)c->tcp_resets_out,
-		       (unsigned long long)c->tcp_syncookies_ok);
+		       (unsigned long long)c->tcp_syncookies_ok, (unsigned long long)c->tcp_syncookies_sent,
+		       (unsigned long long)c->tcp_established, (unsigned long long)c->tcp_challenge_acks);
+	if (c->tcp_retrans || c->tcp_dsack_out)
+		printf("skiff-echo: tcp recovery: rack-marked %llu | loss probes %llu (repaired %llu) | undone %llu | d-sacks sent %llu\n",
+		       (unsigned long long)c->tcp_rack_lost, (unsigned long long)c->tcp_tlp_probes,
+		       (unsigned long long)c->tcp_tlp_recoveries, (unsigned long long)c->tcp_undo,
+		       (unsigned long long)c->tcp_dsack_out);
 	for (int r = 0; r < SKIFF_DROP_MAX; r++)
 		if (c->drop[r])
 			printf("skiff-echo:   drop %-22s %llu\n", skiff_drop_name((enum skiff_drop_reason)r),
