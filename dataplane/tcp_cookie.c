@@ -6,8 +6,12 @@
  * index of the client's MSS in a small table (rounded down), bits 23-0 a SipHash
  * of the 4-tuple, the client's ISN, the period and the MSS index under the
  * stack's secret. A cookie is valid in its period and the one after (64-128 s).
- * What a cookie cannot carry — window scale, SACK, timestamps — is off for such
- * a connection (Linux hides them in the timestamp option; not done here).
+ * When the client offered timestamps, the SYN-ACK's TSval carries the rest, as
+ * Linux's cookie_init_timestamp: its low 6 bits are the client's window scale
+ * (4 bits, 0xf: none) and SACK-permitted (bit 4); the client echoes it in TSecr.
+ * The connection's timestamp clock then uses a per-4-tuple offset (SipHash), so
+ * the TSvals that follow continue the SYN-ACK's. Without timestamps, window
+ * scale and SACK are off for a cookie connection (as Linux).
  */
 #include "siphash.h"
 #include "tcp_internal.h"
@@ -32,6 +36,34 @@ uint32_t tcp_cookie_make(struct skiff_stack *st, uint32_t laddr, uint16_t lport,
 		if (mss_table[i] <= mss)
 			mi = i;
 	return ((period & 0x1fu) << 27) | (mi << 24) | cookie_hash(st, laddr, lport, raddr, rport, peer_isn, period, mi);
+}
+
+uint32_t tcp_cookie_ts_offset(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint64_t w[2] = { ((uint64_t)raddr << 32) | laddr, ((uint64_t)rport << 16) | lport | 0x7400000000000000ull };
+	return (uint32_t)siphash_words(tcp_tab(st)->key, w, 2);
+}
+
+uint32_t tcp_cookie_tsval(uint32_t now_ts, bool sack, int wscale)
+{
+	uint32_t opts = (wscale < 0 ? TCP_COOKIE_WS_NONE : (uint32_t)wscale) | (sack ? TCP_COOKIE_SACK : 0u);
+	uint32_t ts = (now_ts & ~TCP_COOKIE_TSMASK) | opts;
+	if ((int32_t)(ts - now_ts) > 0)
+		ts -= TCP_COOKIE_TSMASK + 1u; /* never from the future: PAWS at the client */
+	return ts;
+}
+
+bool tcp_cookie_ts_decode(uint32_t tsecr, uint32_t now_ts, bool *sack, int *wscale)
+{
+	uint32_t ws = tsecr & TCP_COOKIE_WS_NONE;
+	/* an echo from our future, or from before the cookie could have been made, is forged */
+	if ((int32_t)(tsecr - now_ts) > 0 || now_ts - tsecr > 2u * (uint32_t)(COOKIE_PERIOD_NS / 1000000u))
+		return false;
+	if (ws != TCP_COOKIE_WS_NONE && ws > TCP_MAX_WSCALE)
+		return false;
+	*sack = (tsecr & TCP_COOKIE_SACK) != 0;
+	*wscale = ws == TCP_COOKIE_WS_NONE ? -1 : (int)ws;
+	return true;
 }
 
 uint16_t tcp_cookie_check(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,

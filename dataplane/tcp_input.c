@@ -142,13 +142,33 @@ static unsigned cookie_ack(struct skiff_stack *st, struct skiff_tcp_sock *lsk, s
 	c->rcv_nxt = c->rcv_adv = s->seq;
 	c->iss = s->th.ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = s->th.ack;
-	c->snd_wnd = c->max_sndwnd = s->th.wnd; /* no window scale survives a cookie */
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->th.ack;
 	c->peer_mss = mss;
 	c->rcv_wscale = c->snd_wscale = 0;
 	c->ts_offset = (uint32_t)skiff_rand64(st);
+	if (s->opt.ts_ok && s->opt.tsecr) {
+		/* window scale and SACK came back in the echo of our timestamp */
+		uint32_t off = tcp_cookie_ts_offset(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport);
+		bool sack;
+		int ws;
+		if (tcp_cookie_ts_decode(s->opt.tsecr, (uint32_t)(now / 1000000u) + off, &sack, &ws)) {
+			c->ts_ok = true;
+			c->ts_offset = off;
+			c->ts_recent = s->opt.tsval;
+			c->ts_recent_age = now;
+			c->sack_ok = sack;
+			if (ws >= 0) {
+				c->ws_ok = true;
+				c->snd_wscale = (uint8_t)ws;
+				c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+			}
+		}
+	}
+	c->snd_wnd = c->max_sndwnd = (uint32_t)s->th.wnd << c->snd_wscale;
 	c->mss = tcp_mss_for(st, c, s->ifc->index);
+	if (c->ts_ok)
+		c->mss -= 12; /* the timestamp option rides in every segment */
 	tcp_ehash_add(st, c);
 	established(st, c, now);
 	accept_enqueue(st, lsk, c);
@@ -193,7 +213,24 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 			uint16_t mine = (uint16_t)(ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
 			uint32_t isn = tcp_cookie_make(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport, s->seq,
 						       mss < mine ? mss : mine, now);
-			tcp_send_synack_stateless(st, ifc, s->ip, &s->th, isn, mine, now);
+			struct tcp_opts_out o;
+			memset(&o, 0, sizeof(o));
+			o.mss = true;
+			o.mss_val = mine;
+			if (s->opt.ts_ok) {
+				/* the timestamp carries window scale and SACK (tcp_cookie.c) */
+				uint32_t off = tcp_cookie_ts_offset(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport);
+				o.ts = true;
+				o.tsval = tcp_cookie_tsval((uint32_t)(now / 1000000u) + off, s->opt.sack_perm,
+							   s->opt.ws_ok ? (s->opt.ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE
+												   : s->opt.ws)
+									: -1);
+				o.tsecr = s->opt.tsval;
+				o.sack_perm = s->opt.sack_perm;
+				o.ws = s->opt.ws_ok;
+				o.ws_val = tcp_wscale_for(lsk->rcvbuf);
+			}
+			tcp_send_synack_stateless(st, ifc, s->ip, &s->th, isn, &o, now);
 			st->ctr.tcp_syncookies_sent++;
 			seg_free(s);
 			return 0;
@@ -215,12 +252,7 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 	c->snd_wl2 = c->iss;
 	c->max_sndwnd = c->snd_wnd;
 	c->ts_offset = (uint32_t)skiff_rand64(st);
-	{
-		uint32_t space = c->rcvbuf;
-		c->rcv_wscale = 0;
-		while (c->rcv_wscale < TCP_MAX_WSCALE && (space >> c->rcv_wscale) > TCP_MAX_WINDOW)
-			c->rcv_wscale++;
-	}
+	c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
 	take_syn_options(st, c, &s->opt, s->ifc->index);
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;

@@ -20,6 +20,7 @@
 #define TCP_FIN_TIMEOUT_NS 60000000000ull /* orphaned FIN-WAIT-2 (Linux tcp_fin_timeout) */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
+#define TCP_SYNACK_RETRIES_PRUNED 2    /* with the SYN queue over half full (Linux's thresh floor) */
 #define TCP_DATA_RETRIES 15               /* Linux tcp_retries2 */
 #define TCP_PERSIST_MIN_NS 200000000ull
 #define TCP_KEEPIDLE_NS 7200000000000ull  /* RFC 1122 4.2.3.6: at least two hours */
@@ -75,9 +76,22 @@ uint32_t tcp_cookie_make(struct skiff_stack *st, uint32_t laddr, uint16_t lport,
 /* The MSS the cookie carried, or 0 when the cookie is not valid (now). */
 uint16_t tcp_cookie_check(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
 			  uint32_t peer_isn, uint32_t cookie, uint64_t now);
-/* Send a SYN-ACK for a SYN without a TCB (the cookie path). */
+/* Options in the cookie's timestamp (Linux's layout): TSval bits 0-3 the
+ * client's window scale (0xf none), bit 4 SACK-permitted. */
+#define TCP_COOKIE_TSMASK 0x3fu
+#define TCP_COOKIE_WS_NONE 0xfu
+#define TCP_COOKIE_SACK 0x10u
+/* The timestamp offset of a connection made from a cookie (per 4-tuple, keyed). */
+uint32_t tcp_cookie_ts_offset(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The SYN-ACK's TSval (at or before now_ts) carrying the options; wscale -1: none. */
+uint32_t tcp_cookie_tsval(uint32_t now_ts, bool sack, int wscale);
+/* The options back from the ACK's TSecr; false when it cannot be ours. */
+bool tcp_cookie_ts_decode(uint32_t tsecr, uint32_t now_ts, bool *sack, int *wscale);
+/* Send a SYN-ACK for a SYN without a TCB (the cookie path) with options o. */
 void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
-			       const struct tcp_repr *th, uint32_t isn, uint16_t mss, uint64_t now);
+			       const struct tcp_repr *th, uint32_t isn, const struct tcp_opts_out *o, uint64_t now);
+/* Our window scale for a receive buffer of space bytes (RFC 7323 2.3). */
+uint8_t tcp_wscale_for(uint32_t space);
 /* Release the TCB (timers, queues, hashes) back to the table. */
 void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 /* Connection torn down (RST, timeout, abort): error for the user, then CLOSED

@@ -172,10 +172,7 @@ void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t no
 		flags |= TCP_ACK;
 	else {
 		/* our window scale: enough for the receive buffer (RFC 7323 2.3) */
-		uint32_t space = sk->rcvbuf;
-		sk->rcv_wscale = 0;
-		while (sk->rcv_wscale < TCP_MAX_WSCALE && (space >> sk->rcv_wscale) > TCP_MAX_WINDOW)
-			sk->rcv_wscale++;
+		sk->rcv_wscale = tcp_wscale_for(sk->rcvbuf);
 	}
 	send_segment(st, sk, sk->iss, flags, 0, 0, now);
 	sk->snd_nxt = sk->iss + 1;
@@ -566,9 +563,19 @@ void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struc
 	skiff_ip4_output(st, &rt, &tx, p, now);
 }
 
-/* SYN-ACK for a SYN we keep no state for (SYN cookies): our MSS only. */
+uint8_t tcp_wscale_for(uint32_t space)
+{
+	uint8_t ws = 0;
+	while (ws < TCP_MAX_WSCALE && (space >> ws) > TCP_MAX_WINDOW)
+		ws++;
+	return ws;
+}
+
+/* SYN-ACK for a SYN we keep no state for (SYN cookies), with the options the
+ * caller chose (MSS; window scale, SACK-permitted, timestamps when the cookie's
+ * timestamp can carry them). */
 void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
-			       const struct tcp_repr *th, uint32_t isn, uint16_t mss, uint64_t now)
+			       const struct tcp_repr *th, uint32_t isn, const struct tcp_opts_out *opts, uint64_t now)
 {
 	struct skiff_route_res4 rt;
 	struct skiff_pkt *p;
@@ -585,9 +592,7 @@ void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, 
 	p = ifc ? skiff_iface_alloc(ifc) : NULL;
 	if (!p)
 		return;
-	memset(&o, 0, sizeof(o));
-	o.mss = true;
-	o.mss_val = mss;
+	o = *opts;
 	olen = tcp_opts_len(&o);
 	h = skiff_pkt_put(p, TCP_HDR_LEN + olen);
 	r.sport = th->dport;

@@ -82,6 +82,14 @@ static bool give_up(const struct skiff_tcp_sock *sk, uint64_t now)
 	unsigned limit = (sk->state == SKIFF_TCP_SYN_SENT)	? TCP_SYN_RETRIES
 			 : (sk->state == SKIFF_TCP_SYN_RECEIVED) ? TCP_SYNACK_RETRIES
 								  : TCP_DATA_RETRIES;
+	/* a listener's SYN queue more than half full (a flood of SYNs nobody will
+	 * complete): half-open children get two SYN-ACK retransmissions, not five,
+	 * so the queue drains in ~3 s instead of ~63 s and new SYNs get real
+	 * (option-carrying) entries again (Linux's reqsk_timer_handler prunes the
+	 * same way) */
+	if (sk->state == SKIFF_TCP_SYN_RECEIVED && sk->parent && sk->on_synq &&
+	    sk->parent->synq_len > ((unsigned)sk->parent->backlog + 1u) / 2u && limit > TCP_SYNACK_RETRIES_PRUNED)
+		limit = TCP_SYNACK_RETRIES_PRUNED;
 	if (sk->user_timeout_ns && sk->first_rtx_at && now - sk->first_rtx_at >= sk->user_timeout_ns)
 		return true;
 	return sk->rtx_count >= limit;

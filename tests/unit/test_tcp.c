@@ -571,7 +571,7 @@ static void test_listen_backlog_full_syn_cookie(void **state)
 	struct ts_seg s;
 	struct ts_out o;
 	struct skiff_tcp_sock *c;
-	uint32_t cookie;
+	uint32_t cookie, synack_tsval;
 	int err;
 
 	listen_on(t, LPORT, 1);
@@ -593,7 +593,11 @@ static void test_listen_backlog_full_syn_cookie(void **state)
 	assert_int_equal(s.ack, PISN + 78);
 	assert_true(s.mss);
 	assert_int_equal(s.mss_val, 1460);
-	assert_false(s.ws || s.ts || s.sack_perm); /* what a cookie cannot carry */
+	/* window scale and SACK ride in the timestamp (Linux's cookie layout):
+	 * TSval's low 4 bits the client's scale, bit 4 SACK-permitted */
+	assert_true(s.ws && s.ts && s.sack_perm);
+	assert_int_equal(s.tsval & 0x3fu, 0x10u | 7u);
+	synack_tsval = s.tsval;
 	assert_null(child_of(t, PPORT + 2));
 	assert_int_equal(live(t), 3);
 	assert_int_equal(t->h.st->ctr.tcp_syncookies_sent, 1);
@@ -605,7 +609,9 @@ static void test_listen_backlog_full_syn_cookie(void **state)
 	pop(t, &s);
 	assert_int_equal(s.flags, TCP_RST);
 	assert_null(child_of(t, PPORT + 2));
-	/* the right one: ESTABLISHED at once, on the accept queue; its data is kept */
+	/* the right one, echoing our timestamp: ESTABLISHED at once, on the accept
+	 * queue, with the options back; its data is kept */
+	t->ts = true;
 	t->pack = cookie + 1;
 	send_data(t, TCP_ACK | TCP_PSH, "cookie", 6);
 	c = child_of(t, PPORT + 2);
@@ -613,19 +619,26 @@ static void test_listen_backlog_full_syn_cookie(void **state)
 	assert_int_equal(c->state, SKIFF_TCP_ESTABLISHED);
 	assert_int_equal(c->iss, cookie);
 	assert_int_equal(c->irs, PISN + 77);
-	assert_int_equal(c->mss, 1460);
-	assert_false(c->ws_ok || c->ts_ok || c->sack_ok);
+	assert_true(c->ws_ok && c->ts_ok && c->sack_ok);
+	assert_int_equal(c->snd_wscale, 7);
+	assert_int_equal(c->mss, 1460 - 12);
 	assert_int_equal(skiff_tcp_readable(c), 6);
 	pop(t, &s);
 	assert_int_equal(s.ack, PISN + 78 + 6);
+	/* our timestamps go on from the SYN-ACK's (the peer's PAWS must not drop them) */
+	assert_true(s.ts);
+	assert_true((int32_t)(s.tsval - synack_tsval) >= 0);
 	assert_int_equal(t->h.st->ctr.tcp_syncookies_ok, 1);
 	assert_true(skiff_tcp_accept(t->h.st, t->lsk, &err) == c);
-	/* a cookie is good for its 64 s period and the next: later, a reset */
+	/* a cookie is good for its 64 s period and the next: later, a reset. A SYN
+	 * without timestamps gets the MSS only: nothing could carry the rest */
+	t->ts = false;
 	t->pport = PPORT + 3;
 	t->pseq = PISN;
 	o = seg(t, TCP_SYN);
 	tx(t, &o);
 	pop(t, &s);
+	assert_false(s.ws || s.ts || s.sack_perm);
 	cookie = s.seq;
 	adv(t, 130 * SEC);
 	ts_flush(&t->h);
@@ -2534,26 +2547,33 @@ static void test_syn_flood_with_cookies(void **state)
 	t->pseq++;
 	pop(t, &s);
 	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
-	assert_false(s.ws);
+	assert_true(s.ws && s.ts && s.sack_perm); /* carried by the cookie's timestamp */
 	send_ack(t, s.seq + 1);
 	c = skiff_tcp_accept(t->h.st, t->lsk, &err);
 	assert_non_null(c);
 	assert_int_equal(c->state, SKIFF_TCP_ESTABLISHED);
 	assert_int_equal(c->rport, 50000);
-	/* after the flood's half-open connections time out, SYNs get full SYN-ACKs again */
-	adv_steps(t, 70 * SEC);
+	/* the flood's half-open connections are pruned: while the SYN queue is over
+	 * half full they get two SYN-ACK retransmissions (1 s, 3 s) and go at 7 s,
+	 * not after five (63 s); then SYNs get real entries again */
+	adv_steps(t, 6 * SEC);
+	assert_int_equal(t->lsk->synq_len, 9);
+	adv_steps(t, 2 * SEC);
 	ts_flush(&t->h);
-	assert_int_equal(live(t), 2);
+	assert_true(t->lsk->synq_len <= 4);
 	t->pport = 50001;
 	t->pseq = PISN;
 	o = syn_with(t, &P_FULL);
 	tx(t, &o);
 	pop(t, &s);
 	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
-	/* regression (bug SYNQ_LEAK, fixed) (see test_syn_flood_without_cookies): still in cookie
-	 * mode, so no window scaling, SACK or timestamps */
+	/* regression (bug SYNQ_LEAK, fixed) (see test_syn_flood_without_cookies) */
 	assert_true(s.ws && s.sack_perm && s.ts);
 	assert_non_null(child_of(t, 50001));
+	/* the rest (and 50001, never completed) go after five retransmissions (63 s) */
+	adv_steps(t, 70 * SEC);
+	ts_flush(&t->h);
+	assert_int_equal(t->lsk->synq_len, 0);
 }
 
 static void test_syn_received_rst_frees_child(void **state)
