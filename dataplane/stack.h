@@ -49,6 +49,8 @@ struct skiff_stack_config {
 	unsigned tcp_sockets;        /* TCBs per instance (listeners, connections, TIME-WAIT), default 4096 */
 	unsigned tcp_rcvbuf;         /* SO_RCVBUF default for TCP, as Linux tcp_rmem[1]: 131072 */
 	unsigned tcp_sndbuf;         /* SO_SNDBUF default for TCP (send ring size), default 262144 */
+	unsigned tcp_rcvbuf_max;     /* receive-buffer autotuning ceiling (Linux tcp_rmem[2]), default 512 KiB (frames stay pinned
+				      * in receive queues: bounded against the driver pool); <= tcp_rcvbuf: off */
 	unsigned tcp_somaxconn;      /* listen backlog cap, as net.core.somaxconn: 4096 */
 	unsigned tcp_challenge_rate; /* RFC 5961 7 challenge ACKs per second, default 1000 */
 	bool tcp_syncookies;         /* answer SYNs with cookies when the SYN queue is full, default on */

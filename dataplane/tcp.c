@@ -563,6 +563,7 @@ struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_so
 		return NULL;
 	c->parent = lsk;
 	c->rcvbuf = lsk->rcvbuf;
+	c->rcvbuf_locked = lsk->rcvbuf_locked;
 	c->sndbuf = lsk->sndbuf;
 	c->nodelay = lsk->nodelay;
 	c->keepalive = lsk->keepalive;
@@ -688,6 +689,40 @@ long skiff_tcp_send(struct skiff_stack *st, struct skiff_tcp_sock *sk, const str
 	return (long)copied;
 }
 
+uint32_t tcp_rcv_space_max(const struct skiff_stack *st, const struct skiff_tcp_sock *sk)
+{
+	return sk->rcvbuf_locked || st->cfg.tcp_rcvbuf_max < sk->rcvbuf ? sk->rcvbuf : st->cfg.tcp_rcvbuf_max;
+}
+
+/* Receive-buffer autotuning (Linux's tcp_rcv_space_adjust, "dynamic right
+ * sizing"): once per RTT, the bytes the reader took in that RTT; when it is a
+ * new high, the buffer becomes room for twice that plus 16 segments, doubled
+ * because the window is half the buffer, up to tcp_rcvbuf_max. A reader that
+ * keeps up gets a window covering its rate x RTT; a slow one keeps a small one
+ * (frames stay pinned only as far as the window invites them). */
+static void rcv_space_adjust(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t copied, uint64_t now)
+{
+	uint64_t rtt = sk->srtt ? sk->srtt : sk->rcv_rtt, want;
+	uint32_t max = tcp_rcv_space_max(st, sk);
+	sk->drs_copied += copied;
+	if (!sk->drs_time || !rtt) {
+		sk->drs_time = now;
+		return;
+	}
+	if (now - sk->drs_time < rtt)
+		return;
+	if (sk->drs_copied > sk->drs_space) {
+		sk->drs_space = sk->drs_copied;
+		want = 2ull * (2ull * sk->drs_space + 16ull * sk->mss);
+		if (want > max)
+			want = max;
+		if (want > sk->rcvbuf)
+			sk->rcvbuf = (uint32_t)want;
+	}
+	sk->drs_copied = 0;
+	sk->drs_time = now;
+}
+
 /* ---- receive ---- */
 
 uint32_t skiff_tcp_readable(const struct skiff_tcp_sock *sk) { return sk->rq_bytes - sk->rq_off; }
@@ -744,6 +779,8 @@ long skiff_tcp_recv(struct skiff_stack *st, struct skiff_tcp_sock *sk, const str
 		return (long)copied;
 	/* consume: drop fully read frames */
 	sk->rq_off += (uint32_t)copied;
+	if (!sk->rcvbuf_locked && tcp_synced(sk))
+		rcv_space_adjust(st, sk, (uint32_t)copied, now);
 	while (sk->rq_head) {
 		struct skiff_pkt *h = sk->rq_head;
 		uint32_t hl = skiff_pkt_chain_len(h);
@@ -899,8 +936,10 @@ int skiff_tcp_set_rcvbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int 
 		v = st->cfg.rcvbuf_max;
 	v *= 2;
 	sk->rcvbuf = v < 2304 ? 2304 : (uint32_t)v;
+	sk->rcvbuf_locked = true; /* as Linux's SOCK_RCVBUF_LOCK: the user decides */
 	return 0;
 }
+
 
 int skiff_tcp_set_sndbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int val)
 {

@@ -109,7 +109,11 @@ struct skiff_tcp_sock {
 
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_adv; /* rcv_adv: right edge last advertised */
-	uint32_t rcvbuf;                   /* SO_RCVBUF as reported */
+	uint32_t rcvbuf;                   /* SO_RCVBUF as reported; grows with the reader (autotuning) */
+	bool rcvbuf_locked;                /* set by SO_RCVBUF: no autotuning */
+	uint32_t drs_copied, drs_space;    /* bytes read this RTT, most read in one RTT so far */
+	uint64_t drs_time;                 /* start of this measurement */
+	uint64_t rcv_rtt;                  /* receiver's RTT estimate from timestamps (ns), 0: none */
 	struct skiff_pkt *rq_head, *rq_tail; /* in-order data, payload at data */
 	uint32_t rq_bytes, rq_truesize;
 	uint32_t rq_off;                   /* bytes of rq_head already read */
@@ -145,6 +149,7 @@ struct skiff_tcp_sock {
 	 * state before the episode, and its retransmissions not yet D-SACKed */
 	struct skiff_tcp_cc cc_prior;
 	uint32_t undo_retrans;
+	uint32_t undo_marker;              /* SND.UNA when the episode began */
 	bool undo_ok;
 	/* proportional rate reduction during RACK recovery (RFC 6937) */
 	uint32_t prr_delivered, prr_out, prr_recoverfs;

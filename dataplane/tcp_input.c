@@ -161,7 +161,7 @@ static unsigned cookie_ack(struct skiff_stack *st, struct skiff_tcp_sock *lsk, s
 			if (ws >= 0) {
 				c->ws_ok = true;
 				c->snd_wscale = (uint8_t)ws;
-				c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+				c->rcv_wscale = tcp_wscale_for(tcp_rcv_space_max(st, c));
 			}
 		}
 	}
@@ -228,7 +228,7 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 				o.tsecr = s->opt.tsval;
 				o.sack_perm = s->opt.sack_perm;
 				o.ws = s->opt.ws_ok;
-				o.ws_val = tcp_wscale_for(lsk->rcvbuf);
+				o.ws_val = tcp_wscale_for(tcp_rcv_space_max(st, lsk));
 			}
 			tcp_send_synack_stateless(st, ifc, s->ip, &s->th, isn, &o, now);
 			st->ctr.tcp_syncookies_sent++;
@@ -252,7 +252,7 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 	c->snd_wl2 = c->iss;
 	c->max_sndwnd = c->snd_wnd;
 	c->ts_offset = (uint32_t)skiff_rand64(st);
-	c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+	c->rcv_wscale = tcp_wscale_for(tcp_rcv_space_max(st, c));
 	take_syn_options(st, c, &s->opt, s->ifc->index);
 	if (!c->ws_ok)
 		c->rcv_wscale = 0;
@@ -384,6 +384,8 @@ unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, u
 	sk->cc_prior = sk->cc;
 	sk->undo_retrans = 0;
 	sk->undo_ok = sk->sack_ok; /* D-SACKs tell which retransmissions were needless */
+	sk->undo_marker = sk->snd_una;
+	sk->rack.tlp_out = false;  /* a cwnd reduction ends any probe episode (Linux) */
 	sk->cc.ops->on_congestion(&sk->cc, flight, now);
 	sk->recover = sk->snd_max;
 	sk->in_recovery = true;
@@ -524,8 +526,15 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		if (s->opt.nsack)
 			skiff_tcp_sack_update(&sk->sack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
 					      (const uint32_t(*)[2])s->opt.sack, s->opt.nsack, &dsack);
-		if (dsack && sk->in_recovery && sk->undo_retrans)
-			sk->undo_retrans--; /* one retransmission of the episode was needless */
+		/* a D-SACK for data retransmitted in this episode: that retransmission
+		 * was needless (below SND.UNA: sent twice since the episode began, as
+		 * Linux's tcp_check_dsack; above: the log says if it was resent) */
+		if (dsack && sk->in_recovery && sk->undo_retrans) {
+			uint32_t ds = s->opt.sack[0][0], de = s->opt.sack[0][1];
+			if (SEQ_LEQ(de, sk->snd_una) ? SEQ_GT(de, sk->undo_marker)
+						    : skiff_tcp_rack_retransmitted(&sk->rack, ds, de))
+				sk->undo_retrans--;
+		}
 	}
 	/* RFC 8985 6.2 steps 1-3: what this ACK delivered, per transmission */
 	sk->ack_delivered = 0;
@@ -677,6 +686,16 @@ static unsigned text_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, st
 		sk->rcv_nxt += s->len;
 		s->p = NULL;
 		sk->delack_segs += s->len >= sk->mss ? 1 : 0;
+		if (sk->ts_ok && s->opt.ts_ok && s->opt.tsecr && s->len >= sk->mss) {
+			/* the receiver's RTT for autotuning, from the echo of our
+			 * timestamp (RFC 7323 4.3; Linux's tcp_rcv_rtt_measure_ts): less
+			 * than a tick is a tick; it follows a lower sample at once */
+			int32_t d = (int32_t)(tcp_tsval(sk, now) - s->opt.tsecr);
+			if (d >= 0) {
+				uint64_t m = (uint64_t)(d ? d : 1) * 1000000u;
+				sk->rcv_rtt = !sk->rcv_rtt || m < sk->rcv_rtt ? m : (7 * sk->rcv_rtt + m) / 8;
+			}
+		}
 		/* the reassembly queue may continue from here */
 		q = skiff_tcp_ooo_pop(&sk->ooo, &sk->rcv_nxt);
 		if (q) {

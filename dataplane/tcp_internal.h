@@ -92,6 +92,9 @@ void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, 
 			       const struct tcp_repr *th, uint32_t isn, const struct tcp_opts_out *o, uint64_t now);
 /* Our window scale for a receive buffer of space bytes (RFC 7323 2.3). */
 uint8_t tcp_wscale_for(uint32_t space);
+/* The largest receive buffer the connection may grow to (the window scale is
+ * chosen for it on the SYN). */
+uint32_t tcp_rcv_space_max(const struct skiff_stack *st, const struct skiff_tcp_sock *sk);
 /* Release the TCB (timers, queues, hashes) back to the table. */
 void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 /* Connection torn down (RST, timeout, abort): error for the user, then CLOSED

@@ -76,6 +76,42 @@ static void chain_cut(struct skiff_pkt *p, uint32_t n)
 	}
 }
 
+/* Free a run: its segments through ->next, each with its chain. */
+static void list_free(struct skiff_pkt *p)
+{
+	while (p) {
+		struct skiff_pkt *nx = p->next;
+		p->next = NULL;
+		skiff_pkt_free(p);
+		p = nx;
+	}
+}
+
+/* Drop n bytes (< the run's length) from the front of run s: whole segments
+ * first, then the front of the next one. */
+static void run_pull(struct skiff_tcp_ooo_seg *s, uint32_t n)
+{
+	while (n) {
+		struct skiff_pkt *p = s->pkt;
+		uint32_t l = skiff_pkt_chain_len(p);
+		if (n < l) {
+			struct skiff_pkt *nx = p->next;
+			p->next = NULL;
+			p = chain_pull(p, n);
+			p->next = nx;
+			if (s->tail == s->pkt)
+				s->tail = p;
+			s->pkt = p;
+			return;
+		}
+		s->pkt = p->next;
+		p->next = NULL;
+		s->truesize -= chain_truesize(p);
+		skiff_pkt_free(p);
+		n -= l;
+	}
+}
+
 /* Remove seg[i, j) from the array (no freeing). */
 static void seg_remove(struct skiff_tcp_ooo *q, unsigned i, unsigned j)
 {
@@ -88,8 +124,8 @@ static void seg_free(struct skiff_tcp_ooo *q, unsigned i)
 {
 	q->bytes -= q->seg[i].len;
 	q->truesize -= q->seg[i].truesize;
-	skiff_pkt_free(q->seg[i].pkt);
-	q->seg[i].pkt = NULL;
+	list_free(q->seg[i].pkt);
+	q->seg[i].pkt = q->seg[i].tail = NULL;
 }
 
 /* Index of the held segment containing byte x, or -1. O(n). */
@@ -258,37 +294,75 @@ int skiff_tcp_ooo_insert(struct skiff_tcp_ooo *q, uint32_t seq, struct skiff_pkt
 	len = eo - so;
 	ts = chain_truesize(p);
 
-	/* Memory bound: drop held segments above this one, highest first, if that
-	 * is enough; otherwise refuse and keep what is held (lower data is worth more). */
-	if (q->n + 1 > SKIFF_TCP_OOO_MAX || (uint64_t)q->truesize + ts > max_bytes) {
-		uint64_t mem = (uint64_t)q->truesize + ts;
-		unsigned n = q->n, cut = q->n;
-		while (cut > i && (n + 1 > SKIFF_TCP_OOO_MAX || mem > max_bytes)) {
-			cut--;
-			n--;
-			mem -= q->seg[cut].truesize;
-		}
-		if (n + 1 > SKIFF_TCP_OOO_MAX || mem > max_bytes) {
-			q->refused_segs++;
-			skiff_pkt_free(p);
-			return -ENOBUFS;
-		}
-		for (unsigned k = cut; k < q->n; k++) {
-			q->pruned_segs++;
-			seg_free(q, k);
-		}
-		q->n = cut;
-	}
+	/* Contiguous with the run before it, or the one after: it joins (them). */
+	{
+		bool join_prev = i > 0 && rel_end(q, i - 1, rcv_nxt) == so;
+		bool join_next = i < q->n && rel_start(q, i, rcv_nxt) == eo;
+		unsigned keep = join_next ? i + 1 : i; /* runs below this are never pruned for it */
 
-	memmove(&q->seg[i + 1], &q->seg[i], (q->n - i) * sizeof(q->seg[0]));
-	q->seg[i].seq = rcv_nxt + so;
-	q->seg[i].len = len;
-	q->seg[i].truesize = ts;
-	q->seg[i].pkt = p;
-	q->n++;
-	q->bytes += len;
-	q->truesize += ts;
-	recent_touch(q, i, rcv_nxt + so);
+		/* Memory bound: drop held runs above this one, highest first, if that
+		 * is enough; otherwise refuse and keep what is held (lower data is
+		 * worth more). */
+		if ((!join_prev && !join_next && q->n + 1 > SKIFF_TCP_OOO_MAX) ||
+		    (uint64_t)q->truesize + ts > max_bytes) {
+			uint64_t mem = (uint64_t)q->truesize + ts;
+			unsigned n = q->n, cut = q->n;
+			bool slot = join_prev || join_next;
+			while (cut > keep && ((!slot && n + 1 > SKIFF_TCP_OOO_MAX) || mem > max_bytes)) {
+				cut--;
+				n--;
+				mem -= q->seg[cut].truesize;
+			}
+			if ((!slot && n + 1 > SKIFF_TCP_OOO_MAX) || mem > max_bytes) {
+				q->refused_segs++;
+				skiff_pkt_free(p);
+				return -ENOBUFS;
+			}
+			for (unsigned k = cut; k < q->n; k++) {
+				q->pruned_segs++;
+				seg_free(q, k);
+			}
+			q->n = cut;
+		}
+
+		p->next = NULL;
+		q->bytes += len;
+		q->truesize += ts;
+		if (join_prev) {
+			struct skiff_tcp_ooo_seg *r = &q->seg[i - 1];
+			r->tail->next = p;
+			r->tail = p;
+			r->len += len;
+			r->truesize += ts;
+			if (join_next && i < q->n) {
+				/* the gap between two runs filled: one run */
+				struct skiff_tcp_ooo_seg *nx = &q->seg[i];
+				r->tail->next = nx->pkt;
+				r->tail = nx->tail;
+				r->len += nx->len;
+				r->truesize += nx->truesize;
+				seg_remove(q, i, i + 1);
+			}
+			recent_touch(q, i - 1, rcv_nxt + so);
+		} else if (join_next && i < q->n) {
+			struct skiff_tcp_ooo_seg *r = &q->seg[i];
+			p->next = r->pkt;
+			r->pkt = p;
+			r->seq = rcv_nxt + so;
+			r->len += len;
+			r->truesize += ts;
+			recent_touch(q, i, rcv_nxt + so);
+		} else {
+			memmove(&q->seg[i + 1], &q->seg[i], (q->n - i) * sizeof(q->seg[0]));
+			q->seg[i].seq = rcv_nxt + so;
+			q->seg[i].len = len;
+			q->seg[i].truesize = ts;
+			q->seg[i].pkt = p;
+			q->seg[i].tail = p;
+			q->n++;
+			recent_touch(q, i, rcv_nxt + so);
+		}
+	}
 	return (int)len;
 }
 
@@ -310,12 +384,11 @@ struct skiff_pkt *skiff_tcp_ooo_pop(struct skiff_tcp_ooo *q, uint32_t *rcv_nxt)
 		q->truesize -= s->truesize;
 		if (s->seq != nxt) {
 			q->dup_bytes += nxt - s->seq;
-			s->pkt = chain_pull(s->pkt, nxt - s->seq);
+			run_pull(s, nxt - s->seq);
 		}
-		s->pkt->next = NULL;
 		*tail = s->pkt;
-		tail = &s->pkt->next;
-		s->pkt = NULL;
+		tail = &s->tail->next;
+		s->pkt = s->tail = NULL;
 		nxt = end;
 	}
 	if (i) {
@@ -370,7 +443,7 @@ unsigned skiff_tcp_ooo_sack_blocks(const struct skiff_tcp_ooo *q, uint32_t block
 void skiff_tcp_ooo_purge(struct skiff_tcp_ooo *q)
 {
 	for (unsigned i = 0; i < q->n; i++)
-		skiff_pkt_free(q->seg[i].pkt);
+		list_free(q->seg[i].pkt);
 	q->n = 0;
 	q->bytes = 0;
 	q->truesize = 0;

@@ -2,8 +2,11 @@
  *
  * Segments that arrive beyond rcv_nxt (RFC 9293 3.10.7.4, "segments with higher
  * beginning sequence numbers SHOULD be held for later processing") wait here as
- * the frames they arrived in, in a fixed array sorted by sequence number. Held
- * ranges never overlap: a new segment is trimmed against rcv_nxt, the window's
+ * the frames they arrived in, in a fixed array of runs sorted by sequence
+ * number: a run is a list (through p->next) of segments that follow each other
+ * without a gap, so the array bounds the holes, not the segments, and a window
+ * of hundreds of segments with a few losses fits (as Linux coalesces its
+ * out-of-order queue). Held ranges never overlap: a new segment is trimmed against rcv_nxt, the window's
  * right edge and the data already held, so every byte is held at most once.
  *
  * Overlap rule ("first data wins"): RFC 9293 3.10.7.4 lets a receiver keep either
@@ -39,14 +42,15 @@
 
 struct skiff_pkt;
 
-#define SKIFF_TCP_OOO_MAX 64      /* segments held at most */
+#define SKIFF_TCP_OOO_MAX 64      /* runs (contiguous stretches) held at most */
 #define SKIFF_TCP_OOO_SACK_MAX 4  /* SACK blocks that fit in a TCP option (RFC 2018 3) */
 
 struct skiff_tcp_ooo_seg {
 	uint32_t seq;             /* first byte held */
-	uint32_t len;             /* payload bytes (chain length), > 0 */
-	uint32_t truesize;        /* sum of frame capacities of the chain */
-	struct skiff_pkt *pkt;
+	uint32_t len;             /* payload bytes of the run, > 0 */
+	uint32_t truesize;        /* sum of frame capacities of its segments */
+	struct skiff_pkt *pkt;    /* first segment; the rest follow through ->next */
+	struct skiff_pkt *tail;   /* last segment (->next NULL) */
 };
 
 struct skiff_tcp_ooo {

@@ -46,8 +46,13 @@ static uint16_t window_field(struct skiff_tcp_sock *sk, bool syn)
 	if (!syn && SEQ_GT(sk->rcv_adv, sk->rcv_nxt + w))
 		w = sk->rcv_adv - sk->rcv_nxt;
 	if (syn) {
-		/* RFC 7323 2.2: the window in a SYN is never scaled */
-		return (uint16_t)(w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w);
+		/* RFC 7323 2.2: the window in a SYN is never scaled. A SYN-ACK's
+		 * window is an offer like any other: its right edge is kept */
+		if (w > TCP_MAX_WINDOW)
+			w = TCP_MAX_WINDOW;
+		if (sk->state == SKIFF_TCP_SYN_RECEIVED && SEQ_GT(sk->rcv_nxt + w, sk->rcv_adv))
+			sk->rcv_adv = sk->rcv_nxt + w;
+		return (uint16_t)w;
 	}
 	w >>= sk->rcv_wscale;
 	if (w > TCP_MAX_WINDOW)
@@ -172,7 +177,7 @@ void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t no
 		flags |= TCP_ACK;
 	else {
 		/* our window scale: enough for the receive buffer (RFC 7323 2.3) */
-		sk->rcv_wscale = tcp_wscale_for(sk->rcvbuf);
+		sk->rcv_wscale = tcp_wscale_for(tcp_rcv_space_max(st, sk));
 	}
 	send_segment(st, sk, sk->iss, flags, 0, 0, now);
 	sk->snd_nxt = sk->iss + 1;
@@ -322,10 +327,10 @@ void tcp_tlp_schedule(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_
 		return;
 	}
 	pto = 2 * sk->srtt + (sk->snd_max - sk->snd_una <= sk->mss ? TCP_RTO_MIN_NS : TCP_TLP_MIN_NS);
-	if (sk->due[TCP_T_RTX] && sk->due[TCP_T_RTX] <= now + pto) {
-		tcp_timer_clear(st, sk, TCP_T_TLP); /* the RTO comes first anyway */
-		return;
-	}
+	/* never later than the RTO would fire: then the probe goes in its place
+	 * (the timer runs TLP before RTX, and the probe restarts the RTO) */
+	if (sk->due[TCP_T_RTX] && sk->due[TCP_T_RTX] < now + pto)
+		pto = sk->due[TCP_T_RTX] > now ? sk->due[TCP_T_RTX] - now : 0;
 	tcp_timer_set(st, sk, TCP_T_TLP, now + pto);
 }
 

@@ -199,7 +199,9 @@ static void widen(struct skiff_tcp_rack *q, uint32_t snd_una, uint32_t snd_max)
  * retransmitted, the marking was spurious. */
 static bool spurious(struct skiff_tcp_rack *q, const struct skiff_tcp_txrec *r)
 {
-	if ((r->flags & (SKIFF_TCP_TXR_LOST | SKIFF_TCP_TXR_RETRANS)) != SKIFF_TCP_TXR_LOST)
+	/* (a timeout's marking is no RACK verdict: the receiver may SACK again
+	 * what it had SACKed before the scoreboard was dropped) */
+	if ((r->flags & (SKIFF_TCP_TXR_LOST | SKIFF_TCP_TXR_RETRANS | SKIFF_TCP_TXR_RTO)) != SKIFF_TCP_TXR_LOST)
 		return false;
 	q->spurious++;
 	return true;
@@ -250,12 +252,13 @@ uint32_t skiff_tcp_rack_ack(struct skiff_tcp_rack *q, uint32_t snd_una, uint32_t
 		if (SEQ_LT(r->seq, snd_una)) {
 			/* partly acknowledged: the rest stays, in whatever state it was */
 			uint32_t cut = snd_una - r->seq;
-			if (r->flags & SKIFF_TCP_TXR_SACKED)
+			if (r->flags & SKIFF_TCP_TXR_SACKED) {
 				q->sacked_bytes -= cut;
-			else if (r->flags & SKIFF_TCP_TXR_LOST)
-				q->lost_bytes -= cut;
-			else
-				delivered += cut;
+			} else {
+				if (r->flags & SKIFF_TCP_TXR_LOST)
+					q->lost_bytes -= cut;
+				delivered += cut; /* SND.UNA moved over it: delivered either way */
+			}
 			r->seq = snd_una;
 		}
 		break;
@@ -372,6 +375,20 @@ int skiff_tcp_rack_next_lost(struct skiff_tcp_rack *q, uint32_t *seq, uint32_t *
 	return -ENOENT;
 }
 
+bool skiff_tcp_rack_retransmitted(const struct skiff_tcp_rack *q, uint32_t start, uint32_t end)
+{
+	if (!q->r)
+		return false;
+	for (uint32_t i = find_end_above(q, start); i < q->n; i++) {
+		const struct skiff_tcp_txrec *r = &q->r[slot(q, i)];
+		if (!SEQ_LT(r->seq, end))
+			break;
+		if (r->flags & SKIFF_TCP_TXR_RETRANS)
+			return true;
+	}
+	return false;
+}
+
 int skiff_tcp_rack_last(const struct skiff_tcp_rack *q, uint32_t *seq, uint32_t *end)
 {
 	const struct skiff_tcp_txrec *r;
@@ -395,7 +412,7 @@ void skiff_tcp_rack_rto(struct skiff_tcp_rack *q)
 			r->flags &= (uint8_t)~SKIFF_TCP_TXR_SACKED;
 			q->sacked_bytes -= rec_len(r);
 		}
-		r->flags |= SKIFF_TCP_TXR_LOST;
+		r->flags |= SKIFF_TCP_TXR_LOST | SKIFF_TCP_TXR_RTO;
 		r->tprev = r->tnext = SKIFF_TCP_RACK_NIL;
 		q->lost_bytes += rec_len(r);
 	}

@@ -47,6 +47,7 @@ enum {
 	SKIFF_TCP_TXR_SACKED = 1u << 0,
 	SKIFF_TCP_TXR_LOST = 1u << 1,   /* deemed lost, not retransmitted since */
 	SKIFF_TCP_TXR_RETRANS = 1u << 2, /* retransmitted at least once */
+	SKIFF_TCP_TXR_RTO = 1u << 3,     /* deemed lost by a timeout, not by RACK */
 };
 
 struct skiff_tcp_txrec {
@@ -123,6 +124,9 @@ uint64_t skiff_tcp_rack_detect(struct skiff_tcp_rack *q, const struct skiff_tcp_
 
 /* Lowest lost record not retransmitted since: 0 and [*seq, *end), or -ENOENT. */
 int skiff_tcp_rack_next_lost(struct skiff_tcp_rack *q, uint32_t *seq, uint32_t *end);
+
+/* Was any of [start, end) retransmitted (a record overlapping it flagged)? */
+bool skiff_tcp_rack_retransmitted(const struct skiff_tcp_rack *q, uint32_t start, uint32_t end);
 
 /* Last record (highest sequence): TLP's retransmission probe. 0 or -ENOENT. */
 int skiff_tcp_rack_last(const struct skiff_tcp_rack *q, uint32_t *seq, uint32_t *end);

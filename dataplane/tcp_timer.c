@@ -196,6 +196,12 @@ void tcp_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)
 			return;
 		}
 	}
+	/* a loss probe due with (or before) the RTO goes first and restarts it
+	 * (RFC 8985 7.2-7.3) */
+	if (sk->due[TCP_T_TLP] && sk->due[TCP_T_TLP] <= now) {
+		sk->due[TCP_T_TLP] = 0;
+		tcp_tlp_fire(st, sk, now);
+	}
 	if (sk->due[TCP_T_RTX] && sk->due[TCP_T_RTX] <= now) {
 		sk->due[TCP_T_RTX] = 0;
 		on_rtx(st, sk, now);
@@ -220,10 +226,6 @@ void tcp_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)
 				tcp_enter_recovery(st, sk, now);
 			tcp_output(st, sk, now);
 		}
-	}
-	if (sk->due[TCP_T_TLP] && sk->due[TCP_T_TLP] <= now) {
-		sk->due[TCP_T_TLP] = 0;
-		tcp_tlp_fire(st, sk, now);
 	}
 	if (sk->due[TCP_T_KEEP] && sk->due[TCP_T_KEEP] <= now) {
 		sk->due[TCP_T_KEEP] = 0;

@@ -428,9 +428,9 @@ static void test_listen_syn_gets_synack_with_options(void **state)
 	/* MSS from the interface MTU: 1500 - 20 - 20 */
 	assert_true(s.mss);
 	assert_int_equal(s.mss_val, 1460);
-	/* window scale: enough for the 128 KiB default receive buffer (131072 >> 2 <= 65535) */
+	/* window scale: enough for the buffer autotuning may grow to (512 KiB >> 4 <= 65535) */
 	assert_true(s.ws);
-	assert_int_equal(s.ws_val, 2);
+	assert_int_equal(s.ws_val, 4);
 	assert_true(s.sack_perm);
 	assert_true(s.ts);
 	assert_int_equal(s.tsecr, 0x11223344);
@@ -759,7 +759,7 @@ static void test_connect_syn_contents(void **state)
 	assert_int_equal(s.ack, 0);
 	assert_int_equal(s.len, 0);
 	assert_true(s.mss && s.mss_val == 1460);
-	assert_true(s.ws && s.ws_val == 2);
+	assert_true(s.ws && s.ws_val == 4); /* for the 512 KiB autotuning ceiling */
 	assert_true(s.sack_perm);
 	assert_true(s.ts);
 	assert_int_equal(s.tsecr, 0);
@@ -1910,7 +1910,17 @@ static void test_rto_exponential_backoff(void **state)
 	assert_int_equal(rto, TCP_RTO_MIN_NS); /* an instant handshake: RTT ~ 0, RTO at its floor */
 	put(t, 0, 100);
 	pop(t, &s);
-	/* RFC 6298 5.4-5.5: resend the oldest, double the timer, each time */
+	/* RFC 8985 7.2: one segment out, its probe timeout (2 SRTT + 200 ms) lies
+	 * past the RTO: the loss probe goes at the RTO's time instead, and the RTO
+	 * restarts (no backoff, no window collapse) */
+	adv(t, rto - 1);
+	expect_none(t);
+	adv(t, 1);
+	pop(t, &s);
+	assert_int_equal(s.seq, una);
+	assert_int_equal(sk->backoff, 0);
+	assert_int_equal(t->h.st->ctr.tcp_tlp_probes, 1);
+	/* RFC 6298 5.4-5.5: then resend the oldest, double the timer, each time */
 	for (unsigned k = 0; k < 5; k++) {
 		uint64_t due = rto << k;
 		adv(t, due - 1);
@@ -2041,6 +2051,63 @@ static void test_sack_recovery_retransmits_hole_only(void **state)
 	send_ack(t, una + 6 * m);
 	assert_false(sk->in_recovery);
 	assert_int_equal(skiff_tcp_sack_bytes(&sk->sack), 0);
+}
+
+/* Stream full segments at a reader that takes everything each round; return the
+ * largest window the stack advertised (scaled). */
+static uint32_t stream_and_read(struct t *t, struct skiff_tcp_sock *sk, int rounds)
+{
+	static uint8_t buf[65536];
+	uint32_t maxwin = 0;
+	struct ts_seg s;
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < 40; k++)
+			send_data(t, TCP_ACK, buf, MSS_TS);
+		while (rd(t, sk, buf, sizeof(buf)) > 0)
+			;
+		while (ts_pop(&t->h, &s)) {
+			uint32_t w = (uint32_t)s.wnd << sk->rcv_wscale;
+			if (s.ts)
+				t->last_tsval = s.tsval;
+			if (w > maxwin)
+				maxwin = w;
+		}
+		adv(t, 2000000); /* one RTT (timestamp ticks are 1 ms) */
+	}
+	return maxwin;
+}
+
+/* Receive-buffer autotuning (Linux's dynamic right sizing): a reader that keeps
+ * up gets a buffer, and a window, that grows past the 128 KiB default towards
+ * tcp_rcvbuf_max; SO_RCVBUF fixes both (and the window scale on the SYN). */
+static void test_rcvbuf_autotuning(void **state)
+{
+	struct t *t = *state;
+	struct skiff_tcp_sock *sk = open_passive(t, &P_FULL);
+	uint32_t rb0 = sk->rcvbuf, maxwin;
+
+	assert_int_equal(sk->rcv_wscale, 4);
+	maxwin = stream_and_read(t, sk, 30);
+	assert_true(sk->rcvbuf > rb0);
+	assert_true(sk->rcvbuf <= t->h.st->cfg.tcp_rcvbuf_max);
+	assert_true(maxwin > rb0 / 2);
+	assert_true(sk->rcv_rtt >= 1000000u); /* from the timestamps: a 1 ms tick at least */
+}
+
+static void test_rcvbuf_locked_no_autotuning(void **state)
+{
+	struct t *t = *state;
+	struct skiff_tcp_sock *sk;
+	uint32_t maxwin;
+
+	listen_on(t, t->lport, 16);
+	assert_int_equal(skiff_tcp_set_rcvbuf(t->h.st, t->lsk, 65536), 0); /* doubled: 131072 */
+	sk = open_passive(t, &P_FULL);
+	assert_true(sk->rcvbuf_locked);
+	assert_int_equal(sk->rcv_wscale, 2); /* for the buffer the user set */
+	maxwin = stream_and_read(t, sk, 30);
+	assert_int_equal(sk->rcvbuf, 131072);
+	assert_true(maxwin <= 65536);
 }
 
 static void test_rtt_rto_rfc6298(void **state)
@@ -3297,6 +3364,8 @@ int main(void)
 		T_(test_rto_retransmission_with_unsent_data),
 		T_(test_fast_retransmit_three_dupacks),
 		T_(test_sack_recovery_retransmits_hole_only),
+		T_(test_rcvbuf_autotuning),
+		T_(test_rcvbuf_locked_no_autotuning),
 		T_(test_rtt_rto_rfc6298),
 		T_(test_give_up_after_15_retransmissions),
 		T_(test_user_timeout),

@@ -75,20 +75,43 @@ static int ins(uint32_t seq, uint32_t len, uint8_t tag, uint32_t rcv_nxt, uint32
 	return skiff_tcp_ooo_insert(&Q, seq, seg(seq, len, tag), rcv_nxt, wnd, BIG);
 }
 
-/* Check the held segments exactly: n pairs (seq, len). */
+/* Bytes in a run: its segments (through ->next), each with its chain. */
+static uint32_t run_len(const struct skiff_pkt *p)
+{
+	uint32_t n = 0;
+	for (; p; p = p->next)
+		n += skiff_pkt_chain_len(p);
+	return n;
+}
+
+/* Check what is held exactly: the n ranges (seq, len) given, where ranges that
+ * touch are held as one run (the queue coalesces contiguous segments). */
 static void expect_held(const uint32_t (*want)[2], unsigned n)
 {
-	uint32_t bytes = 0;
-	if (Q.n != n) {
+	uint32_t runs[SKIFF_TCP_OOO_MAX + 8][2], bytes = 0;
+	unsigned nr = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (nr && runs[nr - 1][0] + runs[nr - 1][1] == want[i][0])
+			runs[nr - 1][1] += want[i][1];
+		else {
+			runs[nr][0] = want[i][0];
+			runs[nr][1] = want[i][1];
+			nr++;
+		}
+		bytes += want[i][1];
+	}
+	if (Q.n != nr) {
 		for (unsigned i = 0; i < Q.n; i++)
 			print_message("held[%u] = [%u, +%u)\n", i, Q.seg[i].seq, Q.seg[i].len);
-		fail_msg("held %u segments, want %u", Q.n, n);
+		fail_msg("held %u runs, want %u", Q.n, nr);
 	}
-	for (unsigned i = 0; i < n; i++) {
-		assert_int_equal(Q.seg[i].seq, want[i][0]);
-		assert_int_equal(Q.seg[i].len, want[i][1]);
-		assert_int_equal(skiff_pkt_chain_len(Q.seg[i].pkt), want[i][1]);
-		bytes += want[i][1];
+	for (unsigned i = 0; i < nr; i++) {
+		assert_int_equal(Q.seg[i].seq, runs[i][0]);
+		assert_int_equal(Q.seg[i].len, runs[i][1]);
+		assert_int_equal(run_len(Q.seg[i].pkt), runs[i][1]);
+		assert_null(Q.seg[i].tail->next);
+		if (i)
+			assert_true(SEQ_LT(Q.seg[i - 1].seq + Q.seg[i - 1].len, Q.seg[i].seq)); /* a gap between runs */
 	}
 	assert_int_equal(skiff_tcp_ooo_bytes(&Q), bytes);
 }
@@ -401,10 +424,21 @@ static void test_memory_bound_prunes_highest(void **state)
 	assert_int_equal(Q.n, SKIFF_TCP_OOO_MAX);
 	assert_int_equal(Q.seg[0].seq, 0);
 	assert_int_equal(Q.seg[SKIFF_TCP_OOO_MAX - 1].seq, 10 + 20 * (SKIFF_TCP_OOO_MAX - 2));
-	/* Filling a hole between held segments still needs a slot: prunes the top. */
+	/* Filling a hole between held runs exactly joins them: no slot needed, the
+	 * top stays, one run fewer. */
 	assert_int_equal(ins(20, 10, 1, nxt, 65535), 10);
+	assert_int_equal(Q.n, SKIFF_TCP_OOO_MAX - 1);
+	assert_int_equal(Q.seg[SKIFF_TCP_OOO_MAX - 2].seq, 10 + 20 * (SKIFF_TCP_OOO_MAX - 2));
+	assert_int_equal(Q.seg[1].seq, 10);
+	assert_int_equal(Q.seg[1].len, 30);
+	/* The freed slot takes a new run at the top; with all slots used again, a
+	 * lower segment touching no run prunes the top run. */
+	assert_int_equal(ins(10 + 20 * (SKIFF_TCP_OOO_MAX - 1), 5, 1, nxt, 65535), 5);
 	assert_int_equal(Q.n, SKIFF_TCP_OOO_MAX);
-	assert_int_equal(Q.seg[SKIFF_TCP_OOO_MAX - 1].seq, 10 + 20 * (SKIFF_TCP_OOO_MAX - 3));
+	assert_int_equal(ins(42, 5, 1, nxt, 65535), 5);
+	assert_int_equal(Q.n, SKIFF_TCP_OOO_MAX);
+	assert_int_equal(Q.seg[2].seq, 42);
+	assert_int_equal(Q.seg[SKIFF_TCP_OOO_MAX - 1].seq, 10 + 20 * (SKIFF_TCP_OOO_MAX - 2));
 }
 
 static void expect_blocks(unsigned max, const uint32_t (*want)[2], unsigned n)
@@ -530,7 +564,8 @@ static void test_random_against_model(void **state)
 			assert_true(k < MWIN && Q.seg[i].len <= MWIN - k);
 			if (i)
 				assert_true(SEQ_LEQ(Q.seg[i - 1].seq + Q.seg[i - 1].len, Q.seg[i].seq));
-			for (struct skiff_pkt *f = Q.seg[i].pkt; f; f = f->chain) {
+			for (struct skiff_pkt *sg = Q.seg[i].pkt; sg; sg = sg->next)
+			for (struct skiff_pkt *f = sg; f; f = f->chain) {
 				const uint8_t *d = skiff_pkt_data(f);
 				for (uint32_t j = 0; j < f->len; j++, k++) {
 					int16_t want = model[k] >= 0 ? model[k] : (int16_t)tag;
