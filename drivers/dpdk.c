@@ -67,7 +67,11 @@
 
 #define DPDK_DEFAULT_RXD 1024u
 #define DPDK_DEFAULT_TXD 1024u
-#define DPDK_DEFAULT_MBUFS 8191u
+/* net_af_xdp keeps its fill ring stocked from this pool (thousands of mbufs), the
+ * rx/tx rings hold more, and TCP keeps received frames until the reader takes
+ * them (up to the autotuned window per connection): 8191 ran dry under one bulk
+ * connection and stalled rx for seconds; 32767 (~70 MB) leaves room. */
+#define DPDK_DEFAULT_MBUFS 32767u
 #define DPDK_MTU 1500u
 #define DPDK_L2_OVERHEAD 18u      /* Ethernet header + one 802.1Q tag */
 #define DPDK_BURST 64u            /* tx and pool batches */

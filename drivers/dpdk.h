@@ -45,7 +45,7 @@ struct skiff_dpdk_config {
 	const char *port;    /* port name ("net_tap0", "0000:03:00.0") or index ("0") */
 	unsigned nb_rxd;     /* rx descriptors, default 1024 (the PMD may adjust) */
 	unsigned nb_txd;     /* tx descriptors, default 1024 */
-	unsigned nb_mbufs;   /* mbufs in this port's pool, default 8191 */
+	unsigned nb_mbufs;   /* mbufs in this port's pool, default 32767 */
 	unsigned queue;      /* queue index; only 0 for now (one queue per port) */
 	bool promisc;
 };
