@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -219,6 +220,14 @@ int skiff_tcp_ooo_insert(struct skiff_tcp_ooo *q, uint32_t seq, struct skiff_pkt
 	drop_stale(q, rcv_nxt);
 	if (rcv_wnd > SKIFF_TCP_MAX_WIN)
 		rcv_wnd = SKIFF_TCP_MAX_WIN;
+	if (!q->seg) {
+		q->seg = calloc(SKIFF_TCP_OOO_MAX, sizeof(*q->seg));
+		if (!q->seg) {
+			q->refused_segs++;
+			skiff_pkt_free(p);
+			return -ENOBUFS;
+		}
+	}
 	len = skiff_pkt_chain_len(p);
 	if (len == 0) {
 		skiff_pkt_free(p);
@@ -444,6 +453,8 @@ void skiff_tcp_ooo_purge(struct skiff_tcp_ooo *q)
 {
 	for (unsigned i = 0; i < q->n; i++)
 		list_free(q->seg[i].pkt);
+	free(q->seg);
+	q->seg = NULL;
 	q->n = 0;
 	q->bytes = 0;
 	q->truesize = 0;

@@ -33,7 +33,8 @@
  * is O(SKIFF_TCP_OOO_MAX)) plus O(frames) for the chains it trims or frees;
  * purge is O(frames held). Nothing depends on the input's history beyond the
  * fixed array, so hostile segment patterns cannot make a call quadratic.
- * No allocation, no clock, no globals.
+ * One allocation per connection (the run array, at its first out-of-order
+ * segment, freed by purge); no clock, no globals.
  */
 #ifndef SKIFF_TCP_OOO_H
 #define SKIFF_TCP_OOO_H
@@ -54,7 +55,9 @@ struct skiff_tcp_ooo_seg {
 };
 
 struct skiff_tcp_ooo {
-	struct skiff_tcp_ooo_seg seg[SKIFF_TCP_OOO_MAX]; /* [0, n) sorted by seq, disjoint */
+	struct skiff_tcp_ooo_seg *seg; /* [0, n) sorted by seq, disjoint; SKIFF_TCP_OOO_MAX
+					* entries allocated at the first out-of-order
+					* segment (an idle connection carries none) */
 	unsigned n;
 	uint32_t bytes;           /* sum of seg[].len */
 	uint32_t truesize;        /* sum of seg[].truesize */
@@ -100,7 +103,7 @@ struct skiff_pkt *skiff_tcp_ooo_pop(struct skiff_tcp_ooo *q, uint32_t *rcv_nxt);
  * number of blocks written. */
 unsigned skiff_tcp_ooo_sack_blocks(const struct skiff_tcp_ooo *q, uint32_t blocks[][2], unsigned n);
 
-/* Free everything held (connection closed or reset). */
+/* Free everything held and the run array (connection closed or reset). */
 void skiff_tcp_ooo_purge(struct skiff_tcp_ooo *q);
 
 static inline unsigned skiff_tcp_ooo_bytes(const struct skiff_tcp_ooo *q) { return q->bytes; }
