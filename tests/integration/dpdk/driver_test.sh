@@ -47,7 +47,7 @@ trap 'exit 1' INT TERM
 
 # --in-memory would be the natural choice but DPDK 22.11 refuses it with
 # --no-huge (which implies legacy memory); --no-shconf keeps processes apart.
-EAL_BASE=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0)
+EAL_BASE=(--no-huge -m 512 --no-pci --no-shconf --no-telemetry -l 0) # two ports of 32767 mbufs (~75 MB each)
 declare -A RESULT
 FAILED=0
 
