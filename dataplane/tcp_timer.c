@@ -23,9 +23,13 @@ static void rearm(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	for (int i = 0; i < TCP_T_N; i++)
 		if (sk->due[i] && sk->due[i] < at)
 			at = sk->due[i];
+	/* only ever moved earlier: a deadline pushed later (the RTO and the loss
+	 * probe restart on every ACK) leaves the slot where it is; it fires early
+	 * once, finds nothing due and re-arms (Linux's lazy timer pattern) — one
+	 * wheel operation per period instead of one per ACK */
 	if (at == UINT64_MAX)
 		skiff_timer_cancel(&st->timers, &sk->timer);
-	else if (!skiff_timer_armed(&sk->timer) || sk->timer.expires != at)
+	else if (!skiff_timer_armed(&sk->timer) || sk->timer.expires > at)
 		skiff_timer_arm(&st->timers, &sk->timer, at);
 }
 
