@@ -134,6 +134,9 @@ int skiff_rt_create(struct skiff_rt **out)
 	atomic_init(&rt->busy_poll_ns, (uint64_t)SKIFF_RT_BUSY_POLL_US * 1000u);
 	atomic_init(&rt->nwaiters, 0);
 	atomic_init(&rt->poll_mode, false);
+	atomic_init(&rt->app_progress_ns, 0);
+	atomic_init(&rt->pt_stop, false);
+	atomic_init(&rt->pt_efd, -1);
 	rt->now_fn = default_clock;
 	pthread_mutex_lock(&g_reg_mu);
 	rt->serial = ++g_serial;
@@ -155,6 +158,7 @@ void skiff_rt_destroy(struct skiff_rt *rt)
 
 	if (!rt)
 		return;
+	rt_progress_thread_stop(rt);
 	/* Close its sockets: unpublish, close the kernel fds, drop the table refs
 	 * (the last reference closes the dataplane socket under the instance lock). */
 	list = fdt_remove_if(sock_of_rt, rt);
@@ -330,6 +334,8 @@ unsigned rt_progress_locked(struct skiff_rt *rt, int instance, uint64_t now)
 {
 	int g = rt->inst[instance].group, n = atomic_load_explicit(&rt->ninst, memory_order_acquire);
 	unsigned work = 0;
+	if (!rt_in_progress_thread())
+		atomic_store_explicit(&rt->app_progress_ns, rt_mono_ns(), memory_order_relaxed);
 	for (int i = 0; i < n; i++)
 		if (rt->inst[i].group == g)
 			work += progress_one(rt, i, now);

@@ -64,6 +64,13 @@ struct skiff_rt {
 	struct rt_waiter *waiters;         /* under mu */
 	atomic_int nwaiters;
 	atomic_bool poll_mode;             /* some device has no wakeup fd */
+	/* progress thread (progress.c): drives the instances while no application
+	 * thread is inside a skiff call or waiting in one */
+	_Atomic uint64_t app_progress_ns;  /* rt_mono_ns of the last pass an application thread made */
+	pthread_t pt;
+	bool pt_running;                   /* under mu */
+	atomic_bool pt_stop;
+	atomic_int pt_efd;                 /* the progress thread's eventfd, -1 until it has one */
 	struct skiff_rt *reg_next;         /* registry of live runtimes */
 };
 
@@ -93,6 +100,10 @@ unsigned rt_progress_locked(struct skiff_rt *rt, int instance, uint64_t now);
 /* Drive every instance once: the group of `mine` (-1: none) with a blocking lock,
  * the others only if their lock is free (the holder is driving them). */
 unsigned rt_progress_all(struct skiff_rt *rt, int mine);
+/* progress.c: stop and join the progress thread if it runs (skiff_rt_destroy). */
+void rt_progress_thread_stop(struct skiff_rt *rt);
+/* This thread is the progress thread (its passes do not count as the application's). */
+bool rt_in_progress_thread(void);
 
 /* Block until pred (called with instance's lock held, with the frames moved by this
  * pass) is true — filter is the dataplane socket whose readiness ends the wait

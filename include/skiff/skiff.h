@@ -55,6 +55,10 @@ void skiff_rt_set_busy_poll(struct skiff_rt *rt, unsigned usec);
 void skiff_rt_set_clock(struct skiff_rt *rt, uint64_t (*now)(void *ctx), void *ctx);
 /* Drive every instance once: receive, run timers, transmit. Returns work done (frames). */
 int skiff_rt_progress(struct skiff_rt *rt);
+/* Start (on != 0) or stop a background thread that drives the instances while no
+ * application thread is inside a skiff call or waiting in one, so ACKs,
+ * retransmissions, timers and ARP go on while the program computes. 0 or -errno. */
+int skiff_rt_progress_thread(struct skiff_rt *rt, int on);
 /* The stack behind an instance (for counters and configuration). */
 struct skiff_stack *skiff_rt_stack(struct skiff_rt *rt, int instance);
 

@@ -604,6 +604,39 @@ static void test_linger_timeout(void **state)
 	skiff_close(c);
 }
 
+/* The progress thread: while the program makes no skiff call, the stacks keep
+ * going — ACKs come back, the window opens, the rest of the data goes. Without
+ * it, only the first flight would have left before the reader's one pass. */
+static void test_progress_thread(void **state)
+{
+	static char big[150000];
+	int c, s, fl, n = 0, rb = 200000; /* a window the data fits in: nobody reads */
+	long r, sent = 0;
+	(void)state;
+
+	pair(7067, &c, &s);
+	assert_int_equal(skiff_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)), 0);
+	fl = skiff_fcntl(c, F_GETFL);
+	assert_int_equal(skiff_fcntl(c, F_SETFL, fl | O_NONBLOCK), 0);
+	/* without the thread: what one send call pushes out is all that moves */
+	while ((r = skiff_send(c, big + sent, sizeof(big) - (size_t)sent, 0)) > 0)
+		sent += r;
+	assert_int_equal(sent, (long)sizeof(big)); /* the send ring holds it all */
+	usleep(100000);
+	assert_int_equal(skiff_ioctl(s, FIONREAD, &n), 0);
+	assert_true(n < (int)sizeof(big));
+	/* with it: everything arrives while this thread sleeps */
+	assert_int_equal(skiff_rt_progress_thread(W.rt, 1), 0);
+	assert_int_equal(skiff_rt_progress_thread(W.rt, 1), 0); /* already running: fine */
+	usleep(300000);
+	assert_int_equal(skiff_rt_progress_thread(W.rt, 0), 0);
+	assert_int_equal(skiff_ioctl(s, FIONREAD, &n), 0);
+	assert_int_equal(n, (int)sizeof(big));
+	assert_int_equal(skiff_rt_progress_thread(W.rt, 0), 0); /* stopped: fine */
+	skiff_close(c);
+	skiff_close(s);
+}
+
 static void test_poll_bits(void **state)
 {
 	int l = listener(7070), f = tcp_on(W.ia, 0), c, s;
@@ -834,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_half_close_epipe),
 		cmocka_unit_test(test_close_unread_reset),
 		cmocka_unit_test(test_linger_timeout),
+		cmocka_unit_test(test_progress_thread),
 		cmocka_unit_test(test_poll_bits),
 		cmocka_unit_test(test_accept4_flags),
 		cmocka_unit_test(test_timeouts),
