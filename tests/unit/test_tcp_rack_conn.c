@@ -30,12 +30,8 @@
 #include "dataplane/tcp_seq.h"
 #include "tests/lib/harness.h"
 #include "tests/lib/tcp_seg.h"
+#include "tests/lib/tcp_fixture.h"
 
-#define LPORT 80
-#define PPORT 40000
-#define PISN 1000000u
-#define MS 1000000ull
-#define SEC 1000000000ull
 #define M 1460u                /* MSS without timestamps */
 
 /* Regression checks for bugs found here, all fixed: enforced (1). An unmet
@@ -56,66 +52,7 @@
 		}                                                                        \
 	} while (0)
 
-/* ---- fixture (from test_tcp.c) ---- */
-
-struct t {
-	struct harness h;
-	struct skiff_tcp_sock *lsk, *sk;
-	uint16_t lport, pport;
-	uint32_t iss, pseq, pack;
-	uint16_t pwnd;
-	bool ts;
-	uint32_t ptsval, last_tsval;
-	uint16_t synack_wnd;         /* the window field of our SYN-ACK */
-};
-
-static struct t T;
-
-struct popt {
-	bool ts, sack, ws;
-	uint8_t ws_val;
-};
-
-static const struct popt P_SACK = { .sack = true };
-static const struct popt P_PLAIN = { 0 };
-static const struct popt P_FULL = { .ts = true, .sack = true, .ws = true, .ws_val = 7 };
-
-static void cfg_defaults(struct skiff_stack_config *c)
-{
-	skiff_stack_config_defaults(c);
-	c->neigh_reachable_ns = 1000000ull * SEC;
-	c->neigh_gc_ns = 1000000ull * SEC;
-}
-
-static void t_init(struct t *t, const struct skiff_stack_config *c)
-{
-	struct skiff_stack_config d;
-	memset(t, 0, sizeof(*t));
-	if (!c) {
-		cfg_defaults(&d);
-		c = &d;
-	}
-	assert_int_equal(h_init(&t->h, c), 0);
-	ts_peer_reachable(&t->h);
-	t->lport = LPORT;
-	t->pport = PPORT;
-	t->pwnd = 65535;
-	t->ptsval = 5000;
-}
-
-static int setup(void **state)
-{
-	t_init(&T, NULL);
-	*state = &T;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct t *t = *state;
-	h_fini(&t->h);
-	return 0;
-}
+/* ---- fixture: tests/lib/tcp_fixture.h, plus ---- */
 
 /* A fresh stack with tcp_rack off (the RFC 6675 cases). */
 static void restart_without_rack(struct t *t)
@@ -126,26 +63,6 @@ static void restart_without_rack(struct t *t)
 	c.tcp_rack = false;
 	t_init(t, &c);
 }
-
-static struct ts_out seg(struct t *t, uint8_t flags)
-{
-	struct ts_out o;
-	memset(&o, 0, sizeof(o));
-	o.sport = t->pport;
-	o.dport = t->lport;
-	o.seq = t->pseq;
-	o.ack = (flags & TCP_ACK) ? t->pack : 0;
-	o.flags = flags;
-	o.wnd = t->pwnd;
-	if (t->ts) {
-		o.ts = true;
-		o.tsval = ++t->ptsval;
-		o.tsecr = t->last_tsval;
-	}
-	return o;
-}
-
-static void tx(struct t *t, const struct ts_out *o) { ts_send(&t->h, o); }
 
 /* The peer acknowledges `ack` with n SACK blocks. */
 static void peer_ack(struct t *t, uint32_t ack, unsigned n, const uint32_t (*blk)[2])
@@ -167,21 +84,6 @@ static void peer_ack1(struct t *t, uint32_t ack, uint32_t a, uint32_t b)
 	peer_ack(t, ack, 1, blk);
 }
 
-static void pop(struct t *t, struct ts_seg *s)
-{
-	if (!ts_pop(&t->h, s))
-		fail_msg("expected a segment from the stack, none queued");
-	assert_true(s->csum_ok);
-	if (s->ts)
-		t->last_tsval = s->tsval;
-}
-
-static void expect_none(struct t *t)
-{
-	struct ts_seg s;
-	if (ts_pop(&t->h, &s))
-		fail_msg("unexpected segment from the stack: %s", ts_str(&s));
-}
 
 static long wr(struct t *t, const void *buf, size_t len)
 {
@@ -195,22 +97,6 @@ static long rd(struct t *t, void *buf, size_t len)
 	return skiff_tcp_recv(t->h.st, t->sk, &iov, 1, 0, t->h.now);
 }
 
-static void adv(struct t *t, uint64_t ns) { h_advance(&t->h, ns); }
-
-/* Advance by ns, stopping at every timer deadline on the way. */
-static void adv_steps(struct t *t, uint64_t ns)
-{
-	uint64_t end = t->h.now + ns;
-	for (;;) {
-		uint64_t next = skiff_stack_next_deadline(t->h.st);
-		if (next > end || next == UINT64_MAX)
-			break;
-		adv(t, next > t->h.now ? next - t->h.now : 0);
-	}
-	adv(t, end - t->h.now);
-}
-
-static uint8_t pat(uint32_t i) { return (uint8_t)(i * 31u + 7u); }
 
 static void put(struct t *t, uint32_t off, uint32_t n)
 {
