@@ -542,6 +542,20 @@ int skiff_config_load(struct skiff_config *c, const char *path, char *err, size_
 	return rc;
 }
 
+/* One setting from the environment: section header and "key = value", with
+ * errors naming the variable (origin) and no line number. */
+static int env_setting(struct skiff_config *c, const char *sect, const char *kv, const char *origin, char *err,
+		       size_t errlen)
+{
+	struct ctx x = { .c = c, .origin = origin, .err = err, .errlen = errlen };
+	char sbuf[96], line[LINE_MAX_LEN];
+	int rc;
+	snprintf(sbuf, sizeof(sbuf), "%s", sect);
+	snprintf(line, sizeof(line), "%s", kv);
+	rc = section(&x, sbuf);
+	return rc ? rc : parse_line(&x, line);
+}
+
 int skiff_config_env(struct skiff_config *c, char *err, size_t errlen)
 {
 	static const char *const iface_keys[] = { "DRIVER", "ADDRESS", "GATEWAY", "QUEUES", "XDP_MODE", "DPDK_EAL",
@@ -567,8 +581,8 @@ int skiff_config_env(struct skiff_config *c, char *err, size_t errlen)
 		if (n == 0 || n >= 64)
 			continue;
 		snprintf(origin, sizeof(origin), "environment %.*s", (int)(eq - v), v);
-		snprintf(line, sizeof(line), "[%s]\n%.*s = %s\n", sect, (int)n, key, eq + 1);
-		rc = skiff_config_parse(c, line, origin, err, errlen);
+		snprintf(line, sizeof(line), "%.*s = %s", (int)n, key, eq + 1);
+		rc = env_setting(c, sect[0] == 's' ? "[stack]" : "[offload]", line, origin, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -599,8 +613,12 @@ int skiff_config_env(struct skiff_config *c, char *err, size_t errlen)
 			if (!strcmp(iface_keys[i], "ROUTE"))
 				c->ifaces[idx].nroutes = 0;
 			snprintf(origin, sizeof(origin), "environment %s", var);
-			snprintf(line, sizeof(line), "[interface %s]\n%s = %s\n", name, iface_keys[i], val);
-			rc = skiff_config_parse(c, line, origin, err, errlen);
+			snprintf(line, sizeof(line), "%s = %s", iface_keys[i], val);
+			{
+				char sect[64];
+				snprintf(sect, sizeof(sect), "[interface %s]", name);
+				rc = env_setting(c, sect, line, origin, err, errlen);
+			}
 			if (rc)
 				return rc;
 		}

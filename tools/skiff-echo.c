@@ -38,6 +38,8 @@
 #ifdef SKIFF_HAVE_AFXDP
 #include "drivers/afxdp.h"
 #include "drivers/xdp_steer.h"
+#include "socketapi/boot.h"
+#include "socketapi/config.h"
 #endif
 #ifdef SKIFF_HAVE_DPDK
 #include "drivers/dpdk.h"
@@ -53,6 +55,7 @@ struct opts {
 	const char *dpdk_port;
 	const char *client;      /* "ip:port": client mode */
 	const char *pcap;        /* capture what skiff sends and receives */
+	const char *config;      /* --config FILE: interfaces, stack, runtime from a skiff config */
 	uint32_t loss_ppm;       /* fault driver: drop this share of what skiff sends */
 	uint32_t ip;             /* host order */
 	unsigned plen;
@@ -112,6 +115,8 @@ static void usage(const char *argv0)
 		"  --keepalive I,N,C     TCP: SO_KEEPALIVE, TCP_KEEPIDLE I s, TCP_KEEPINTVL N s, TCP_KEEPCNT C\n"
 		"  --idle-ms N           TCP client: stay idle N ms after connecting, then transfer\n"
 		"  --loss PPM            drop PPM per million of the frames skiff sends (fault driver)\n"
+		"  --config FILE         take interfaces, addresses, routes and stack settings from a skiff\n"
+		"                        config file (+ SKIFF_* environment); replaces --driver/--iface/--ip\n"
 		"  --list-drivers        print the drivers this build has\n",
 		argv0);
 }
@@ -157,6 +162,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "list-drivers", no_argument, 0, 'L' }, { "tcp", no_argument, 0, 'U' },
 		{ "bytes", required_argument, 0, 'B' },   { "loss", required_argument, 0, 'F' }, { "pcap", required_argument, 0, 'W' },
 		{ "keepalive", required_argument, 0, 'k' }, { "idle-ms", required_argument, 0, 'I' },
+		{ "config", required_argument, 0, 'f' },
 		{ 0, 0, 0, 0 },
 	};
 	static const size_t def_sizes[] = { 1, 64, 1472, 1473, 9000, 65507 };
@@ -217,6 +223,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'C': o->copy = true; break;
 		case 'K': o->skb = true; break;
 		case 'W': o->pcap = optarg; break;
+		case 'f': o->config = optarg; break;
 		case 'I': o->tcp_opts.idle_ms = (unsigned)v; break;
 		case 'k': {
 			struct echo_tcp_opts *t = &o->tcp_opts;
@@ -256,6 +263,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			usage(argv[0]);
 			return -1;
 		}
+	}
+	if (o->config) {
+		if (optind != argc || o->driver || have_ip || o->loss_ppm || o->pcap) {
+			fprintf(stderr, "skiff-echo: --config replaces --driver/--iface/--ip and does not combine with "
+					"--loss or --pcap\n");
+			return -1;
+		}
+		o->driver = "config";
+		if (!o->nsizes) {
+			memcpy(o->sizes, def_sizes, sizeof(def_sizes));
+			o->nsizes = sizeof(def_sizes) / sizeof(def_sizes[0]);
+		}
+		return 0;
 	}
 	if (optind != argc || !o->driver || !have_ip) {
 		usage(argv[0]);
@@ -587,6 +607,43 @@ static int open_dev(const struct opts *o, struct skiff_dev **dev, void **steer)
 	return rc;
 }
 
+/* --config: the interfaces, stack and runtime a config file (+ SKIFF_*) describes
+ * (socketapi/boot.c), then the same service or client on its first address. */
+static int run_config(struct opts *o)
+{
+	struct skiff_config cf;
+	struct skiff_boot *b = NULL;
+	struct counts n = { 0, 0, 0, 0 };
+	char err[SKIFF_CFG_ERR];
+	int status;
+
+	skiff_config_defaults(&cf);
+	if (skiff_config_load(&cf, o->config, err, sizeof(err)) || skiff_config_env(&cf, err, sizeof(err)) ||
+	    skiff_boot_open(&cf, &b, err, sizeof(err))) {
+		fprintf(stderr, "skiff-echo: %s\n", err);
+		return 2;
+	}
+	o->ip = cf.ifaces[0].addrs[0].addr;
+	o->plen = cf.ifaces[0].addrs[0].plen;
+	for (unsigned i = 0; i < b->ndevs; i++)
+		printf("skiff-echo: config %s: interface %s (%s, device %s), mtu %u\n", o->config, cf.ifaces[i].name,
+		       cf.ifaces[i].driver == SKIFF_CFG_DRIVER_AFXDP ? "afxdp" : "dpdk", b->devs[i]->name, b->devs[i]->mtu);
+	if (o->tcp) {
+		int rc = run_tcp(&skiff_tcpops, o);
+		status = rc < 0 ? 2 : rc;
+	} else if (o->client) {
+		int rc = client(&skiff_ops, o);
+		status = rc < 0 ? 2 : rc;
+	} else {
+		status = serve(&skiff_ops, o, &n) ? 2 : 0;
+		printf("skiff-echo: rx %llu datagrams (%llu bytes), tx %llu, tx errors %llu\n", (unsigned long long)n.rx,
+		       (unsigned long long)n.rx_bytes, (unsigned long long)n.tx, (unsigned long long)n.tx_errors);
+	}
+	print_counters(b->st);
+	skiff_boot_close(b);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -619,6 +676,8 @@ int main(int argc, char **argv)
 		return rc < 0 ? 2 : rc;
 	}
 
+	if (o.config)
+		return run_config(&o);
 	if (open_dev(&o, &dev, &steer))
 		return 2;
 	memcpy(ifname, dev->name, sizeof(ifname) - 1); /* the device's name, not the capture wrapper's */

@@ -1,0 +1,35 @@
+/* boot.h — bring a configuration to life: open every [interface] of a struct
+ * skiff_config on its driver, one stack with those interfaces, addresses (also
+ * registered with the XDP steering program), gateway and routes, a runtime with
+ * the stack attached, busy-poll time and the progress thread as configured.
+ * What `skiff run`, the preload library and `skiff-echo --config` start from.
+ *
+ * A failure closes whatever was opened and says which interface and what in
+ * err (one line); 0 or -errno. DPDK's EAL is per process: the EAL arguments of
+ * the first dpdk interface are used. The devices are closed (XDP programs
+ * detached) by skiff_boot_close.
+ */
+#ifndef SKIFF_SOCKETAPI_BOOT_H
+#define SKIFF_SOCKETAPI_BOOT_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct skiff_rt;
+struct skiff_stack;
+struct skiff_dev;
+
+struct skiff_boot {
+	struct skiff_rt *rt;
+	struct skiff_stack *st;
+	int instance;
+	unsigned ndevs;
+	struct skiff_dev *devs[SKIFF_CFG_IFACES];
+	void *steer[SKIFF_CFG_IFACES]; /* afxdp: the steering program, else NULL */
+};
+
+int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char *err, size_t errlen);
+void skiff_boot_close(struct skiff_boot *b);
+
+#endif
