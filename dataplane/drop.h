@@ -79,6 +79,7 @@
 	DROP(TCP_DATA_AFTER_CLOSE, "tcp: data for a closed socket; reset sent (RFC 2525 2.17)") \
 	DROP(TCP_RCVBUF_FULL,    "tcp: receive buffer memory exhausted (SO_RCVBUF)") \
 	DROP(TCP_OOO_FULL,       "tcp: out-of-order queue full") \
+	DROP(TCP_RX_MEM,         "tcp: stack-wide receive memory limit (tcp_rx_mem_max: frames the driver pool needs back)") \
 	DROP(TCP_ICMP_OUT_OF_WINDOW, "tcp: ICMP error quoting a sequence number not in flight (RFC 5927 4.1)")
 
 enum skiff_drop_reason {

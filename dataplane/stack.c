@@ -63,6 +63,7 @@ void skiff_stack_config_defaults(struct skiff_stack_config *c)
 	c->tcp_rcvbuf = 131072;
 	c->tcp_sndbuf = 262144;
 	c->tcp_rcvbuf_max = 524288;
+	c->tcp_rx_mem_max = 8u << 20;
 	c->tcp_somaxconn = 4096;
 	c->tcp_challenge_rate = 1000;
 	c->tcp_syncookies = true;

@@ -51,6 +51,9 @@ struct skiff_stack_config {
 	unsigned tcp_sndbuf;         /* SO_SNDBUF default for TCP (send ring size), default 262144 */
 	unsigned tcp_rcvbuf_max;     /* receive-buffer autotuning ceiling (Linux tcp_rmem[2]), default 512 KiB (frames stay pinned
 				      * in receive queues: bounded against the driver pool); <= tcp_rcvbuf: off */
+	unsigned tcp_rx_mem_max;     /* frame capacity all TCP receive and reassembly queues may hold together,
+				      * default 8 MiB (2048 AF_XDP frames), kept below the driver pool so
+				      * slow readers cannot starve receive; 0: no limit (as Linux tcp_mem) */
 	unsigned tcp_somaxconn;      /* listen backlog cap, as net.core.somaxconn: 4096 */
 	unsigned tcp_challenge_rate; /* RFC 5961 7 challenge ACKs per second, default 1000 */
 	bool tcp_syncookies;         /* answer SYNs with cookies when the SYN queue is full, default on */

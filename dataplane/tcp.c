@@ -68,8 +68,10 @@ int skiff_tcp_table_create(struct skiff_stack *st)
 	return 0;
 }
 
-static void rq_purge(struct skiff_tcp_sock *sk)
+static void rq_purge(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 {
+	tcp_rx_mem_add(st, -(int64_t)sk->rq_truesize);
+	tcp_rx_mem_add(st, -(int64_t)skiff_tcp_ooo_truesize(&sk->ooo));
 	skiff_pkt_free_list(sk->rq_head);
 	sk->rq_head = sk->rq_tail = NULL;
 	sk->rq_bytes = sk->rq_truesize = sk->rq_off = 0;
@@ -84,7 +86,7 @@ void skiff_tcp_table_destroy(struct skiff_stack *st)
 		struct skiff_tcp_sock *sk = &t->socks[i];
 		if (!sk->in_use)
 			continue;
-		rq_purge(sk);
+		rq_purge(st, sk);
 		skiff_tcp_ooo_purge(&sk->ooo);
 		free(sk->sbuf);
 		skiff_tcp_rack_free(&sk->rack);
@@ -238,7 +240,7 @@ void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	skiff_timer_cancel(&st->timers, &sk->timer);
 	ehash_del(st, sk);
 	bhash_del(st, sk);
-	rq_purge(sk);
+	rq_purge(st, sk);
 	skiff_tcp_ooo_purge(&sk->ooo);
 	free(sk->sbuf);
 	sk->sbuf = NULL;
@@ -339,6 +341,7 @@ void tcp_drop(struct skiff_stack *st, struct skiff_tcp_sock *sk, int err)
 	ehash_del(st, sk);
 	tcp_set_state(st, sk, SKIFF_TCP_CLOSED);
 	sk->rd_shut = true; /* Linux tcp_done: both directions shut (POLLIN|POLLRDHUP) */
+	tcp_rx_mem_add(st, -(int64_t)skiff_tcp_ooo_truesize(&sk->ooo));
 	skiff_tcp_ooo_purge(&sk->ooo);
 	if (sk->orphan || (sk->parent && !sk->accepted)) {
 		tcp_free(st, sk);
@@ -383,7 +386,6 @@ uint32_t tcp_rcv_window(const struct skiff_tcp_sock *sk)
 
 void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct skiff_pkt *p, uint32_t len)
 {
-	(void)st;
 	p->next = NULL;
 	if (sk->rq_tail)
 		sk->rq_tail->next = p;
@@ -391,8 +393,10 @@ void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct ski
 		sk->rq_head = p;
 	sk->rq_tail = p;
 	sk->rq_bytes += len;
-	for (const struct skiff_pkt *q = p; q; q = q->chain)
+	for (const struct skiff_pkt *q = p; q; q = q->chain) {
 		sk->rq_truesize += q->cap;
+		tcp_rx_mem_add(st, q->cap);
+	}
 }
 
 /* ---- bind ---- */
@@ -788,8 +792,10 @@ long skiff_tcp_recv(struct skiff_stack *st, struct skiff_tcp_sock *sk, const str
 			break;
 		sk->rq_off -= hl;
 		sk->rq_bytes -= hl;
-		for (const struct skiff_pkt *q = h; q; q = q->chain)
+		for (const struct skiff_pkt *q = h; q; q = q->chain) {
 			sk->rq_truesize -= q->cap;
+			tcp_rx_mem_add(st, -(int64_t)q->cap);
+		}
 		sk->rq_head = h->next;
 		if (!sk->rq_head)
 			sk->rq_tail = NULL;

@@ -682,6 +682,14 @@ static unsigned text_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, st
 			s->p = NULL;
 			return TCP_ACT_ACK_NOW;
 		}
+		if (tcp_rx_mem_over(st, s->p->cap)) {
+			/* every connection together holds what the driver pool can
+			 * spare: refuse (the ACK says window 0) rather than starve
+			 * receive for everyone (Linux: tcp_mem pressure) */
+			skiff_drop(st, SKIFF_DROP_TCP_RX_MEM, s->p);
+			s->p = NULL;
+			return TCP_ACT_ACK_NOW;
+		}
 		tcp_rq_append(st, sk, s->p, s->len);
 		sk->rcv_nxt += s->len;
 		s->p = NULL;
@@ -696,8 +704,13 @@ static unsigned text_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, st
 				sk->rcv_rtt = !sk->rcv_rtt || m < sk->rcv_rtt ? m : (7 * sk->rcv_rtt + m) / 8;
 			}
 		}
-		/* the reassembly queue may continue from here */
-		q = skiff_tcp_ooo_pop(&sk->ooo, &sk->rcv_nxt);
+		/* the reassembly queue may continue from here (what it hands over
+		 * moves to the receive queue: accounted there again) */
+		{
+			uint32_t before = skiff_tcp_ooo_truesize(&sk->ooo);
+			q = skiff_tcp_ooo_pop(&sk->ooo, &sk->rcv_nxt);
+			tcp_rx_mem_add(st, (int64_t)skiff_tcp_ooo_truesize(&sk->ooo) - (int64_t)before);
+		}
 		if (q) {
 			act |= TCP_ACT_ACK_NOW; /* a hole filled: tell the sender at once */
 			while (q) {
@@ -716,13 +729,19 @@ static unsigned text_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, st
 	{
 		/* the window is what we advertised: data we invited is not refused for
 		 * a window that shrank since (memory stays bounded by rcvbuf) */
-		uint32_t w = tcp_rcv_window(sk) + s->len;
+		uint32_t w = tcp_rcv_window(sk) + s->len, before = skiff_tcp_ooo_truesize(&sk->ooo);
 		uint64_t dup = sk->ooo.dup_bytes;
 		int rc;
+		if (tcp_rx_mem_over(st, s->p->cap)) {
+			skiff_drop(st, SKIFF_DROP_TCP_RX_MEM, s->p); /* as in order, above */
+			s->p = NULL;
+			return TCP_ACT_ACK_NOW;
+		}
 		if (SEQ_GT(sk->rcv_adv, sk->rcv_nxt) && sk->rcv_adv - sk->rcv_nxt > w)
 			w = sk->rcv_adv - sk->rcv_nxt;
 		rc = skiff_tcp_ooo_insert(&sk->ooo, s->seq, s->p, sk->rcv_nxt, w, sk->rcvbuf);
 		s->p = NULL;
+		tcp_rx_mem_add(st, (int64_t)skiff_tcp_ooo_truesize(&sk->ooo) - (int64_t)before);
 		if (rc < 0)
 			skiff_count_drop(st, SKIFF_DROP_TCP_OOO_FULL);
 		else if (rc == 0 && sk->ooo.dup_bytes != dup)

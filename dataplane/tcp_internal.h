@@ -42,6 +42,8 @@ struct skiff_tcp_table {
 	uint64_t key[2];                  /* ISN, cookies, port offsets (SipHash) */
 	struct skiff_tcp_sock *ready_head;
 	unsigned live;
+	uint64_t rx_mem;                  /* frame capacity held by all receive + reassembly queues */
+	bool rx_pressure;                 /* data was refused for rx_mem; until it falls 1/8 below the limit */
 };
 
 /* Actions a step of SEGMENT ARRIVES asks for; the caller carries them out. */
@@ -107,6 +109,25 @@ void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 /* The in-order receive queue got data / a FIN: reader wakes. */
 void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct skiff_pkt *p, uint32_t len);
 uint32_t tcp_rcv_window(const struct skiff_tcp_sock *sk);
+/* The stack-wide receive memory (tcp_rx_mem_max): account a change, and ask
+ * whether `more` bytes of frame capacity would go over the limit. */
+static inline void tcp_rx_mem_add(struct skiff_stack *st, int64_t delta)
+{
+	struct skiff_tcp_table *t = st->tcp;
+	t->rx_mem = (uint64_t)((int64_t)t->rx_mem + delta);
+	if (t->rx_pressure && t->rx_mem <= st->cfg.tcp_rx_mem_max - st->cfg.tcp_rx_mem_max / 8)
+		t->rx_pressure = false; /* hysteresis, as Linux's tcp_memory_pressure */
+}
+/* Would `more` bytes go over the limit? (A yes starts the pressure state.) */
+static inline bool tcp_rx_mem_over(struct skiff_stack *st, uint32_t more)
+{
+	if (!st->cfg.tcp_rx_mem_max || st->tcp->rx_mem + more <= st->cfg.tcp_rx_mem_max)
+		return false;
+	st->tcp->rx_pressure = true;
+	return true;
+}
+/* Under pressure: windows offer nothing new until memory falls back. */
+static inline bool tcp_rx_mem_pressure(const struct skiff_stack *st) { return st->tcp->rx_pressure; }
 
 /* tcp_output.c */
 /* Send what the send and congestion windows allow (Nagle, cork); ACKs ride along. */

@@ -40,9 +40,11 @@ static void sbuf_copy(const struct skiff_tcp_sock *sk, uint32_t off, uint8_t *ds
 
 /* The window to put in a segment, scaled (RFC 7323 2.3); never shrinks the right
  * edge we already advertised (RFC 9293 3.8.6.2.2: SHOULD NOT shrink). */
-static uint16_t window_field(struct skiff_tcp_sock *sk, bool syn)
+static uint16_t window_field(struct skiff_stack *st, struct skiff_tcp_sock *sk, bool syn)
 {
-	uint32_t w = tcp_rcv_window(sk);
+	/* over the stack-wide receive memory: offer nothing new (what was offered
+	 * stays: the right edge never shrinks) */
+	uint32_t w = tcp_rx_mem_pressure(st) ? 0 : tcp_rcv_window(sk);
 	if (!syn && SEQ_GT(sk->rcv_adv, sk->rcv_nxt + w))
 		w = sk->rcv_adv - sk->rcv_nxt;
 	if (syn) {
@@ -138,7 +140,7 @@ static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint3
 	th.ack = (flags & TCP_ACK) ? sk->rcv_nxt : 0;
 	th.doff = (uint8_t)(TCP_HDR_LEN + olen);
 	th.flags = flags;
-	th.wnd = (flags & TCP_RST) ? 0 : window_field(sk, syn);
+	th.wnd = (flags & TCP_RST) ? 0 : window_field(st, sk, syn);
 	th.csum = 0;
 	th.urp = 0;
 	tcp_emit(h, &th);

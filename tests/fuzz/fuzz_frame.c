@@ -855,6 +855,14 @@ static void tcp_check(struct fz_ctx *c)
 		}
 	}
 	FZ_CHECK(live == t->live);
+	/* the stack-wide receive memory is exactly what the queues hold */
+	{
+		uint64_t held = 0;
+		for (unsigned i = 0; i < t->cap; i++)
+			if (t->socks[i].in_use)
+				held += t->socks[i].rq_truesize + skiff_tcp_ooo_truesize(&t->socks[i].ooo);
+		FZ_CHECK(held == t->rx_mem);
+	}
 }
 
 static void teardown(struct fz_ctx *c)

@@ -1984,6 +1984,55 @@ static void test_rcvbuf_locked_no_autotuning(void **state)
 	assert_true(maxwin <= 65536);
 }
 
+/* tcp_rx_mem_max: all connections together hold at most that much frame
+ * capacity; past it data is refused and ACKs offer window 0 (the peer probes),
+ * nothing is lost, and reading brings the window back. */
+static void test_rx_mem_limit(void **state)
+{
+	struct t *t = *state;
+	struct skiff_stack_config c;
+	struct skiff_tcp_sock *sk;
+	struct ts_seg s;
+	static uint8_t buf[4096];
+	unsigned accepted = 0;
+
+	h_fini(&t->h);
+	cfg_defaults(&c);
+	c.tcp_rx_mem_max = 6 * 2048; /* a few frames */
+	t_init(t, &c);
+	sk = open_passive(t, &P_PLAIN);
+	for (unsigned i = 0; i < 12; i++) {
+		uint32_t before = sk->rcv_nxt;
+		send_data(t, TCP_ACK | TCP_PSH, buf, 100);
+		accepted += sk->rcv_nxt != before;
+		while (ts_pop(&t->h, &s))
+			;
+	}
+	assert_true(accepted >= 1 && accepted < 12);
+	assert_true(h_drops(&t->h, SKIFF_DROP_TCP_RX_MEM) > 0);
+	assert_true(tcp_tab(t->h.st)->rx_mem <= c.tcp_rx_mem_max);
+	/* the ACK of a refused segment offers nothing new: the right edge stays
+	 * where it was (it never shrinks, RFC 9293 3.8.6.2.2; Linux the same) */
+	{
+		uint32_t edge = sk->rcv_adv;
+		send_data(t, TCP_ACK | TCP_PSH, buf, 100);
+		pop(t, &s);
+		assert_int_equal(s.ack, sk->rcv_nxt);
+		assert_int_equal(s.ack + s.wnd, edge);
+		assert_int_equal(sk->rcv_adv, edge);
+	}
+	/* reading frees it: the window comes back and new data is taken */
+	assert_int_equal(rd(t, sk, buf, sizeof(buf)), (long)accepted * 100);
+	assert_int_equal(tcp_tab(t->h.st)->rx_mem, 0);
+	while (ts_pop(&t->h, &s))
+		;
+	t->pseq = sk->rcv_nxt; /* the peer resends from what was acknowledged */
+	send_data(t, TCP_ACK | TCP_PSH, buf, 100);
+	assert_int_equal(skiff_tcp_readable(sk), 100);
+	pop(t, &s);
+	assert_true(s.wnd > 0);
+}
+
 static void test_rtt_rto_rfc6298(void **state)
 {
 	struct t *t = *state;
@@ -3093,6 +3142,13 @@ static void tr_rcvbuf_full(struct t *t)
 	for (unsigned i = 0; i < 8; i++)
 		send_data(t, TCP_ACK, "y", 1);
 }
+static void cf_small_rx_mem(struct skiff_stack_config *c) { c->tcp_rx_mem_max = 3000; }
+static void tr_rx_mem(struct t *t)
+{
+	open_passive(t, &P_PLAIN);
+	for (unsigned i = 0; i < 4; i++)
+		send_data(t, TCP_ACK, "z", 1);
+}
 static void tr_ooo_full(struct t *t)
 {
 	struct ts_out o;
@@ -3145,6 +3201,7 @@ static const struct trig triggers[SKIFF_DROP_MAX] = {
 	[SKIFF_DROP_TCP_DATA_AFTER_CLOSE] = { tr_data_after_close, NULL },
 	[SKIFF_DROP_TCP_RCVBUF_FULL] = { tr_rcvbuf_full, cf_small_rcvbuf },
 	[SKIFF_DROP_TCP_OOO_FULL] = { tr_ooo_full, NULL },
+	[SKIFF_DROP_TCP_RX_MEM] = { tr_rx_mem, cf_small_rx_mem },
 	[SKIFF_DROP_TCP_ICMP_OUT_OF_WINDOW] = { tr_icmp_out_of_window, NULL },
 };
 
@@ -3240,6 +3297,7 @@ int main(void)
 		T_(test_sack_recovery_retransmits_hole_only),
 		T_(test_rcvbuf_autotuning),
 		T_(test_rcvbuf_locked_no_autotuning),
+		T_(test_rx_mem_limit),
 		T_(test_rtt_rto_rfc6298),
 		T_(test_give_up_after_15_retransmissions),
 		T_(test_user_timeout),
