@@ -18,6 +18,7 @@
 # on SIGTERM within 5 s, or does not get ready, is killed (SIGKILL).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../tests/lib/veth_pair.sh"
 ECHO=${ECHO:-$HERE/../build/tools/skiff-echo}
 VARIANTS=afxdp,dpdk-af_xdp,kernel
 SECS=5
@@ -44,22 +45,13 @@ ncpu=$(nproc)
 CPU_SRV=$((ncpu > 1 ? 1 : 0))
 cleanup() {
 	[ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	veth_pair_down "$A" "$B"
 	rm -rf "$LOG"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$A" && ip netns add "$B" || exit 1
-ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
-ip -n "$A" addr add 198.18.0.3/24 dev "$VA"
-ip -n "$B" addr add 198.18.0.1/24 dev "$VB"
-ip -n "$A" link set "$VA" up
-ip -n "$B" link set "$VB" up
-ip netns exec "$B" ethtool -K "$VB" tx off >/dev/null 2>&1 # fill UDP checksums (see tests/netns)
+veth_pair_up "$A" "$B" "$VA" "$VB" || { echo "cannot create network namespaces here" >&2; exit 2; }
 
 start() { # start VARIANT → SRV
 	local v=$1 args

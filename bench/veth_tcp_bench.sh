@@ -32,6 +32,7 @@
 # with the failure), 2 usage / not root / not built.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../tests/lib/veth_pair.sh"
 ECHO=${ECHO:-$HERE/../build/tools/skiff-echo}
 LOAD=${LOAD:-}
 VARIANTS=afxdp,dpdk-af_xdp,kernel
@@ -72,22 +73,13 @@ ncpu=$(nproc)
 CPU_SRV=$((ncpu > 1 ? 1 : 0))
 cleanup() {
 	[ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	veth_pair_down "$A" "$B"
 	rm -rf "$LOG"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$A" && ip netns add "$B" || exit 1
-ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
-ip -n "$A" addr add 198.18.0.3/24 dev "$VA"
-ip -n "$B" addr add 198.18.0.1/24 dev "$VB"
-ip -n "$A" link set "$VA" up
-ip -n "$B" link set "$VB" up
-ip netns exec "$B" ethtool -K "$VB" tx off tso off gso off >/dev/null 2>&1
+veth_pair_up "$A" "$B" "$VA" "$VB" || { echo "cannot create network namespaces here" >&2; exit 2; }
 # the client closes first: every connection leaves a TIME-WAIT in B. Past
 # tcp_max_tw_buckets (131072 in a new namespace here) Linux closes an orphaned
 # FIN-WAIT-2 at once, and a service that sends its ACK and its FIN apart (skiff

@@ -15,6 +15,7 @@ set -u
 ECHO=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 PEER=(/usr/bin/python3 "$HERE/udp_peer.py")
+. "$HERE/../lib/veth_pair.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
 [ -x "$ECHO" ] || { echo "skip: $ECHO not built"; exit 77; }
@@ -27,8 +28,7 @@ PIDS=()
 fails=0
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	veth_pair_down "$A" "$B"
 	rm -rf "$LOG"
 }
 trap cleanup EXIT
@@ -67,19 +67,10 @@ serve() {
 	wait_ready "$LOG/$name.out" "$SK"
 }
 
-if ! ip netns add "$A" 2>/dev/null; then
+if ! veth_pair_up "$A" "$B" "$VA" "$VB"; then
 	echo "skip: cannot create network namespaces here"
 	exit 77
 fi
-ip netns add "$B" || exit 1
-ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
-ip -n "$A" addr add 198.18.0.3/24 dev "$VA"
-ip -n "$B" addr add 198.18.0.1/24 dev "$VB"
-ip -n "$A" link set "$VA" up
-ip -n "$B" link set "$VB" up
-ip netns exec "$B" ethtool -K "$VB" tx off tso off gso off >/dev/null 2>&1
 
 cat >"$LOG/afxdp.conf" <<EOF
 # skiff on the veth end in namespace A

@@ -23,6 +23,7 @@ ECHO=$1
 VARIANT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 PEER=(/usr/bin/python3 "$HERE/udp_peer.py")
+. "$HERE/../lib/veth_pair.sh"
 BYTES=${TCP_BYTES:-1073741824}
 FLOOD=${TCP_FLOOD:-20000}
 
@@ -38,8 +39,7 @@ PIDS=()
 fails=0
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	veth_pair_down "$A" "$B"
 	rm -rf "$LOG"
 }
 trap cleanup EXIT
@@ -158,22 +158,10 @@ counter_ge() {
 export -f wait_ready with_sniffer dead_peer syn_flood counter_ge
 FN=(bash -c '"$@"' fn) # check "what" "${FN[@]}" FUNCTION ARGS...
 
-if ! ip netns add "$A" 2>/dev/null; then
+if ! veth_pair_up "$A" "$B" "$VA" "$VB"; then
 	echo "skip: cannot create network namespaces here"
 	exit 77
 fi
-ip netns add "$B" || exit 1
-ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
-ip -n "$A" addr add 198.18.0.3/24 dev "$VA"
-ip -n "$B" addr add 198.18.0.1/24 dev "$VB"
-ip -n "$A" link set "$VA" up
-ip -n "$B" link set "$VB" up
-# veth hands unfinished (CHECKSUM_PARTIAL) checksums to XDP and af_packet; have the
-# kernel side fill them in, and keep its segments at the MTU (no GSO/TSO
-# super-frames: skiff receives what a NIC would put on the wire)
-ip netns exec "$B" ethtool -K "$VB" tx off tso off gso off >/dev/null 2>&1
 
 case $VARIANT in
 afxdp) ARGS=(--driver afxdp --iface "$VA") ;;
