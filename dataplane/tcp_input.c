@@ -230,7 +230,7 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 				o.ws = s->opt.ws_ok;
 				o.ws_val = tcp_wscale_for(tcp_rcv_space_max(st, lsk));
 			}
-			tcp_send_synack_stateless(st, ifc, s->ip, &s->th, isn, &o, now);
+			tcp_send_synack_stateless(st, s->ip, &s->th, isn, &o, now);
 			st->ctr.tcp_syncookies_sent++;
 			seg_free(s);
 			return 0;
@@ -1044,7 +1044,7 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 	if (!sk) {
 		/* RFC 9293 3.10.7.1: CLOSED — reset (never in answer to a reset) */
 		skiff_count_drop(st, SKIFF_DROP_TCP_NO_SOCKET);
-		tcp_send_reset(st, ifc, ip, &s.th, seg_space(&s), now);
+		tcp_send_reset(st, ip, &s.th, seg_space(&s), now);
 		seg_free(&s);
 		return;
 	}
@@ -1061,7 +1061,7 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 		break;
 	}
 	if (act & TCP_ACT_RST)
-		tcp_send_reset(st, ifc, ip, &s.th, seg_space(&s), now);
+		tcp_send_reset(st, ip, &s.th, seg_space(&s), now);
 	seg_free(&s);
 	if (!sk->in_use || sk->gen != gen)
 		return; /* freed */

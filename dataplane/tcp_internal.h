@@ -90,8 +90,8 @@ uint32_t tcp_cookie_tsval(uint32_t now_ts, bool sack, int wscale);
 /* The options back from the ACK's TSecr; false when it cannot be ours. */
 bool tcp_cookie_ts_decode(uint32_t tsecr, uint32_t now_ts, bool *sack, int *wscale);
 /* Send a SYN-ACK for a SYN without a TCB (the cookie path) with options o. */
-void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
-			       const struct tcp_repr *th, uint32_t isn, const struct tcp_opts_out *o, uint64_t now);
+void tcp_send_synack_stateless(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th,
+			       uint32_t isn, const struct tcp_opts_out *o, uint64_t now);
 /* Our window scale for a receive buffer of space bytes (RFC 7323 2.3). */
 uint8_t tcp_wscale_for(uint32_t space);
 /* The largest receive buffer the connection may grow to (the window scale is
@@ -137,8 +137,8 @@ void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t no
 /* A bare segment from a TCB (RST, keepalive probe, window probe). */
 void tcp_send_ctl(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint64_t now);
 /* RFC 9293 3.10.7.1: reset for a segment that has no connection. */
-void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
-		    const struct tcp_repr *th, uint32_t seglen, uint64_t now);
+void tcp_send_reset(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th, uint32_t seglen,
+		    uint64_t now);
 /* Retransmit from snd_una (one segment) — RTO, fast retransmit. */
 void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
 /* RFC 6675 5 step 4: enter SACK-based loss recovery (cc already told). */

@@ -521,27 +521,51 @@ void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 	}
 }
 
-/* RFC 9293 3.10.7.1 (CLOSED): if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
- * <CTL=RST,ACK>; if on, <SEQ=SEG.ACK><CTL=RST>. Never in answer to a RST. */
-void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
-		    const struct tcp_repr *th, uint32_t seglen, uint64_t now)
+/* A segment that answers one without a TCB (reset, cookie SYN-ACK): routed back
+ * to the sender, options o (NULL: none), software checksum. */
+static void send_stateless(struct skiff_stack *st, const struct ip4_repr *ip, struct tcp_repr *r,
+			   const struct tcp_opts_out *o, uint64_t now)
 {
 	struct skiff_route_res4 rt;
+	struct skiff_iface *ifc;
 	struct skiff_pkt *p;
-	struct tcp_repr r;
 	struct skiff_ip4_tx tx;
+	unsigned olen = o ? tcp_opts_len(o) : 0;
 	uint8_t *h;
 
-	if (th->flags & TCP_RST)
-		return;
 	if (skiff_route_lookup4(st, ip->src, -1, &rt))
 		return;
-	(void)ifc;
 	ifc = skiff_stack_iface(st, rt.ifindex);
 	p = ifc ? skiff_iface_alloc(ifc) : NULL;
 	if (!p)
 		return;
-	h = skiff_pkt_put(p, TCP_HDR_LEN);
+	h = skiff_pkt_put(p, TCP_HDR_LEN + olen);
+	r->doff = (uint8_t)(TCP_HDR_LEN + olen);
+	r->csum = 0;
+	r->urp = 0;
+	tcp_emit(h, r);
+	if (o)
+		tcp_emit_opts(h + TCP_HDR_LEN, o);
+	st16(h + 16, csum_fold(csum_partial(h, TCP_HDR_LEN + olen,
+					    csum_pseudo4(ip->dst, ip->src, IPPROTO_TCP_, TCP_HDR_LEN + olen))));
+	tx.src = ip->dst;
+	tx.dst = ip->src;
+	tx.proto = IPPROTO_TCP_;
+	tx.ttl = st->cfg.default_ttl;
+	tx.tos = 0;
+	tx.df = true;
+	st->ctr.tcp_out++;
+	skiff_ip4_output(st, &rt, &tx, p, now);
+}
+
+/* RFC 9293 3.10.7.1 (CLOSED): if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>; if on, <SEQ=SEG.ACK><CTL=RST>. Never in answer to a RST. */
+void tcp_send_reset(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th, uint32_t seglen,
+		    uint64_t now)
+{
+	struct tcp_repr r;
+	if (th->flags & TCP_RST)
+		return;
 	r.sport = th->dport;
 	r.dport = th->sport;
 	if (th->flags & TCP_ACK) {
@@ -553,21 +577,9 @@ void tcp_send_reset(struct skiff_stack *st, struct skiff_iface *ifc, const struc
 		r.ack = th->seq + seglen;
 		r.flags = TCP_RST | TCP_ACK;
 	}
-	r.doff = TCP_HDR_LEN;
 	r.wnd = 0;
-	r.csum = 0;
-	r.urp = 0;
-	tcp_emit(h, &r);
-	st16(h + 16, csum_fold(csum_partial(h, TCP_HDR_LEN, csum_pseudo4(ip->dst, ip->src, IPPROTO_TCP_, TCP_HDR_LEN))));
-	tx.src = ip->dst;
-	tx.dst = ip->src;
-	tx.proto = IPPROTO_TCP_;
-	tx.ttl = st->cfg.default_ttl;
-	tx.tos = 0;
-	tx.df = true;
 	st->ctr.tcp_resets_out++;
-	st->ctr.tcp_out++;
-	skiff_ip4_output(st, &rt, &tx, p, now);
+	send_stateless(st, ip, &r, NULL, now);
 }
 
 uint8_t tcp_wscale_for(uint32_t space)
@@ -581,46 +593,15 @@ uint8_t tcp_wscale_for(uint32_t space)
 /* SYN-ACK for a SYN we keep no state for (SYN cookies), with the options the
  * caller chose (MSS; window scale, SACK-permitted, timestamps when the cookie's
  * timestamp can carry them). */
-void tcp_send_synack_stateless(struct skiff_stack *st, struct skiff_iface *ifc, const struct ip4_repr *ip,
-			       const struct tcp_repr *th, uint32_t isn, const struct tcp_opts_out *opts, uint64_t now)
+void tcp_send_synack_stateless(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th,
+			       uint32_t isn, const struct tcp_opts_out *o, uint64_t now)
 {
-	struct skiff_route_res4 rt;
-	struct skiff_pkt *p;
 	struct tcp_repr r;
-	struct tcp_opts_out o;
-	struct skiff_ip4_tx tx;
-	unsigned olen;
-	uint8_t *h;
-
-	(void)ifc;
-	if (skiff_route_lookup4(st, ip->src, -1, &rt))
-		return;
-	ifc = skiff_stack_iface(st, rt.ifindex);
-	p = ifc ? skiff_iface_alloc(ifc) : NULL;
-	if (!p)
-		return;
-	o = *opts;
-	olen = tcp_opts_len(&o);
-	h = skiff_pkt_put(p, TCP_HDR_LEN + olen);
 	r.sport = th->dport;
 	r.dport = th->sport;
 	r.seq = isn;
 	r.ack = th->seq + 1;
 	r.flags = TCP_SYN | TCP_ACK;
-	r.doff = (uint8_t)(TCP_HDR_LEN + olen);
 	r.wnd = (uint16_t)(st->cfg.tcp_rcvbuf / 2 > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : st->cfg.tcp_rcvbuf / 2);
-	r.csum = 0;
-	r.urp = 0;
-	tcp_emit(h, &r);
-	tcp_emit_opts(h + TCP_HDR_LEN, &o);
-	st16(h + 16, csum_fold(csum_partial(h, TCP_HDR_LEN + olen,
-					    csum_pseudo4(ip->dst, ip->src, IPPROTO_TCP_, TCP_HDR_LEN + olen))));
-	tx.src = ip->dst;
-	tx.dst = ip->src;
-	tx.proto = IPPROTO_TCP_;
-	tx.ttl = st->cfg.default_ttl;
-	tx.tos = 0;
-	tx.df = true;
-	st->ctr.tcp_out++;
-	skiff_ip4_output(st, &rt, &tx, p, now);
+	send_stateless(st, ip, &r, o, now);
 }
