@@ -474,6 +474,22 @@ int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 
 /* ---- get ---- */
 
+
+/* getsockopt's copy-out, as Linux: at most the value's size lv, at most what
+ * the caller's buffer holds (len); the length written back. */
+static int put_optval(void *val, socklen_t *lenp, int len, const void *v, int lv)
+{
+	if (len > lv)
+		len = lv;
+	if (len) {
+		if (!val)
+			return -EFAULT;
+		memcpy(val, v, (size_t)len);
+	}
+	*lenp = (socklen_t)len;
+	return 0;
+}
+
 static int get_sol_socket(struct skiff_sock *s, int name, void *val, socklen_t *lenp)
 {
 	struct skiff_udp_sock *sk = s->dp;
@@ -548,15 +564,7 @@ static int get_sol_socket(struct skiff_sock *s, int name, void *val, socklen_t *
 	default:
 		return -ENOPROTOOPT;
 	}
-	if (len > lv)
-		len = lv;
-	if (len) {
-		if (!val)
-			return -EFAULT;
-		memcpy(val, &v, (size_t)len);
-	}
-	*lenp = (socklen_t)len;
-	return 0;
+	return put_optval(val, lenp, len, &v, lv);
 }
 
 static int get_sol_ip(struct skiff_sock *s, int name, void *val, socklen_t *lenp)
@@ -579,15 +587,7 @@ static int get_sol_ip(struct skiff_sock *s, int name, void *val, socklen_t *lenp
 		memcpy(val, &uc, 1);
 		return 0;
 	}
-	if (len > (int)sizeof(int))
-		len = (int)sizeof(int);
-	if (len) {
-		if (!val)
-			return -EFAULT;
-		memcpy(val, &v, (size_t)len);
-	}
-	*lenp = (socklen_t)len;
-	return 0;
+	return put_optval(val, lenp, len, &v, (int)sizeof(int));
 }
 
 static int tcp_get_sol_socket(struct skiff_sock *s, int name, void *val, socklen_t *lenp)
@@ -671,15 +671,7 @@ static int tcp_get_sol_socket(struct skiff_sock *s, int name, void *val, socklen
 	default:
 		return -ENOPROTOOPT;
 	}
-	if (len > lv)
-		len = lv;
-	if (len) {
-		if (!val)
-			return -EFAULT;
-		memcpy(val, &v, (size_t)len);
-	}
-	*lenp = (socklen_t)len;
-	return 0;
+	return put_optval(val, lenp, len, &v, lv);
 }
 
 static int tcp_get_sol_tcp(struct skiff_sock *s, int name, void *val, socklen_t *lenp)
@@ -756,15 +748,7 @@ static int tcp_get_sol_tcp(struct skiff_sock *s, int name, void *val, socklen_t 
 		break;
 	}
 	rt_unlock(s->rt, s->instance);
-	if (len > lv)
-		len = lv;
-	if (len) {
-		if (!val)
-			return -EFAULT;
-		memcpy(val, &v, (size_t)len);
-	}
-	*lenp = (socklen_t)len;
-	return 0;
+	return put_optval(val, lenp, len, &v, lv);
 }
 
 static int tcp_setsockopt(struct skiff_sock *s, int level, int name, const void *val, socklen_t len)
