@@ -474,7 +474,6 @@ int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 
 /* ---- get ---- */
 
-
 /* getsockopt's copy-out, as Linux: at most the value's size lv, at most what
  * the caller's buffer holds (len); the length written back. */
 static int put_optval(void *val, socklen_t *lenp, int len, const void *v, int lv)
