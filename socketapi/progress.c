@@ -9,6 +9,7 @@
  * an application thread never waits behind us for long) and sleep on the device
  * wakeup fds, the next stack timer and our eventfd, at most PT_MAX_SLEEP_NS (then
  * look at the application again). Stop: set the flag, signal our eventfd, join.
+ * While it runs, application passes stamp app_progress_ns (rt_progress_locked).
  */
 #include "runtime.h"
 
@@ -55,6 +56,7 @@ int skiff_rt_progress_thread(struct skiff_rt *rt, int on)
 		atomic_store(&rt->pt_stop, false);
 		rc = -pthread_create(&rt->pt, NULL, progress_main, rt);
 		rt->pt_running = rc == 0;
+		atomic_store(&rt->pt_active, rt->pt_running);
 	}
 	pthread_mutex_unlock(&rt->mu);
 	return rc;
@@ -64,26 +66,21 @@ void rt_progress_thread_stop(struct skiff_rt *rt)
 {
 	static const uint64_t one = 1;
 	pthread_t pt;
+	int efd;
 	pthread_mutex_lock(&rt->mu);
 	if (!rt->pt_running) {
 		pthread_mutex_unlock(&rt->mu);
 		return;
 	}
 	rt->pt_running = false;
+	atomic_store(&rt->pt_active, false);
 	pt = rt->pt;
 	atomic_store(&rt->pt_stop, true);
 	pthread_mutex_unlock(&rt->mu);
-	for (;;) {
-		int efd = atomic_load(&rt->pt_efd);
-		if (efd >= 0) {
-			if (write(efd, &one, sizeof(one)) < 0) {
-				/* EAGAIN: already signalled */
-			}
-			break;
-		}
-		usleep(100); /* not started far enough to have one: it sees the flag */
-		if (atomic_load(&rt->pt_efd) < 0)
-			break;
+	/* wake it; a thread not yet asleep sees the flag within PT_MAX_SLEEP_NS */
+	efd = atomic_load(&rt->pt_efd);
+	if (efd >= 0 && write(efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: already signalled */
 	}
 	pthread_join(pt, NULL);
 	atomic_store(&rt->pt_efd, -1);

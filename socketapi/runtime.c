@@ -136,6 +136,7 @@ int skiff_rt_create(struct skiff_rt **out)
 	atomic_init(&rt->poll_mode, false);
 	atomic_init(&rt->app_progress_ns, 0);
 	atomic_init(&rt->pt_stop, false);
+	atomic_init(&rt->pt_active, false);
 	atomic_init(&rt->pt_efd, -1);
 	rt->now_fn = default_clock;
 	pthread_mutex_lock(&g_reg_mu);
@@ -334,7 +335,9 @@ unsigned rt_progress_locked(struct skiff_rt *rt, int instance, uint64_t now)
 {
 	int g = rt->inst[instance].group, n = atomic_load_explicit(&rt->ninst, memory_order_acquire);
 	unsigned work = 0;
-	if (!rt_in_progress_thread())
+	/* the progress thread steps aside after an application pass: only worth
+	 * a clock read while it runs */
+	if (atomic_load_explicit(&rt->pt_active, memory_order_relaxed) && !rt_in_progress_thread())
 		atomic_store_explicit(&rt->app_progress_ns, rt_mono_ns(), memory_order_relaxed);
 	for (int i = 0; i < n; i++)
 		if (rt->inst[i].group == g)

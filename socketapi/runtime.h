@@ -69,6 +69,7 @@ struct skiff_rt {
 	_Atomic uint64_t app_progress_ns;  /* rt_mono_ns of the last pass an application thread made */
 	pthread_t pt;
 	bool pt_running;                   /* under mu */
+	atomic_bool pt_active;             /* pt_running, for lock-free readers (rt_progress_locked) */
 	atomic_bool pt_stop;
 	atomic_int pt_efd;                 /* the progress thread's eventfd, -1 until it has one */
 	struct skiff_rt *reg_next;         /* registry of live runtimes */
