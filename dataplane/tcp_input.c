@@ -450,7 +450,6 @@ static unsigned rack_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, cons
 			/* the probe repaired a loss nothing else revealed: reduce once */
 			q->tlp_out = false;
 			st->ctr.tcp_tlp_recoveries++;
-			q->tlp_recoveries++;
 			if (!sk->in_recovery) {
 				sk->cc.ops->on_congestion(&sk->cc, sk->snd_max - sk->snd_una, now);
 				sk->cc.ops->on_recovery_exit(&sk->cc, sk->snd_max - sk->snd_una, now);

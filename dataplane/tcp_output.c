@@ -365,7 +365,6 @@ void tcp_tlp_fire(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t no
 	if (!n)
 		return;
 	st->ctr.tcp_tlp_probes++;
-	sk->rack.tlp_probes++;
 	sk->rack.tlp_out = true;
 	sk->rack.tlp_high = sk->snd_max;
 	tcp_timer_set(st, sk, TCP_T_RTX, now + sk->rto);

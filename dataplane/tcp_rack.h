@@ -78,7 +78,7 @@ struct skiff_tcp_rack {
 	bool tlp_rxt;               /* ... and it was a retransmission */
 	uint32_t tlp_high;          /* TLPHighRxt: snd_max when the probe went */
 	/* counters */
-	uint64_t marked_lost, spurious, tlp_probes, tlp_recoveries, untracked;
+	uint64_t marked_lost, spurious, untracked; /* records marked lost, spurious marks, sends the full log missed */
 };
 
 /* Allocate the ring for a send buffer of sndbuf bytes; 0 or -ENOMEM. */
