@@ -153,7 +153,6 @@ struct skiff_tcp_sock {
 	bool undo_ok;
 	/* proportional rate reduction during RACK recovery (RFC 6937) */
 	uint32_t prr_delivered, prr_out, prr_recoverfs;
-	uint32_t ack_delivered;            /* bytes the ACK being processed delivered (acked or SACKed) */
 
 	/* listener */
 	struct skiff_tcp_sock *aq_head, *aq_tail; /* established, not yet accepted */

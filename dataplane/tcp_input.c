@@ -378,7 +378,7 @@ static bool ack_advance(struct skiff_tcp_sock *sk, uint32_t ack)
 
 /* Enter loss recovery: SACK-based (RFC 8985 RACK, or RFC 6675 5 step 4) when
  * negotiated, else NewReno (RFC 6582 3.2 step 2). */
-unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
+unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t delivered, uint64_t now)
 {
 	uint32_t flight = sk->snd_max - sk->snd_una;
 	sk->cc_prior = sk->cc;
@@ -396,7 +396,7 @@ unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, u
 			/* RFC 6937: RecoverFS is what was in flight */
 			sk->prr_delivered = sk->prr_out = 0;
 			sk->prr_recoverfs = skiff_tcp_rack_pipe(&sk->rack, sk->snd_una, sk->snd_max);
-			tcp_prr_ack(sk, sk->ack_delivered);
+			tcp_prr_ack(sk, delivered);
 		}
 		tcp_sack_recovery_start(st, sk, now);
 		return 0;
@@ -430,7 +430,7 @@ static unsigned ack_dup(struct skiff_stack *st, struct skiff_tcp_sock *sk, const
 		 * sent before it ("recover") do not start another recovery */
 		if (SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count)
 			return 0;
-		return tcp_enter_recovery(st, sk, now);
+		return tcp_enter_recovery(st, sk, 0, now);
 	}
 	return 0;
 }
@@ -439,7 +439,7 @@ static unsigned ack_dup(struct skiff_stack *st, struct skiff_tcp_sock *sk, const
  * tcp_process_tlp_ack), loss marking (6.2 step 5) and, on a first loss, entry
  * into recovery; then the next probe timeout (7.2). */
 static unsigned rack_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct seg *s, uint32_t ack,
-			 bool advanced, bool dsack, uint64_t now)
+			 bool advanced, bool dsack, uint32_t delivered, uint64_t now)
 {
 	struct skiff_tcp_rack *q = &sk->rack;
 	unsigned act = 0;
@@ -461,11 +461,11 @@ static unsigned rack_ack(struct skiff_stack *st, struct skiff_tcp_sock *sk, cons
 	if (sk->snd_una != sk->snd_max) {
 		uint32_t newly = tcp_rack_detect(st, sk, now);
 		if (sk->in_recovery) {
-			tcp_prr_ack(sk, sk->ack_delivered);
+			tcp_prr_ack(sk, delivered);
 			act |= TCP_ACT_OUTPUT;
 		} else if (newly) {
 			if (!(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
-				act |= tcp_enter_recovery(st, sk, now);
+				act |= tcp_enter_recovery(st, sk, delivered, now);
 			else
 				act |= TCP_ACT_OUTPUT;
 		}
@@ -482,6 +482,7 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 	unsigned act = 0;
 	bool dsack = false, advanced;
 	uint64_t log_rtt = 0;
+	uint32_t delivered = 0; /* bytes this ACK delivered (acked or SACKed): PRR's DeliveredData */
 
 	if (sk->state == SKIFF_TCP_SYN_RECEIVED) {
 		/* If SND.UNA < SEG.ACK =< SND.NXT: ESTABLISHED; else reset */
@@ -536,9 +537,8 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		}
 	}
 	/* RFC 8985 6.2 steps 1-3: what this ACK delivered, per transmission */
-	sk->ack_delivered = 0;
 	if (sk->rack.r && tcp_synced(sk))
-		sk->ack_delivered = skiff_tcp_rack_ack(&sk->rack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
+		delivered = skiff_tcp_rack_ack(&sk->rack, SEQ_GT(ack, sk->snd_una) ? ack : sk->snd_una, sk->snd_max,
 				   (const uint32_t(*)[2])s->opt.sack, sk->sack_ok ? s->opt.nsack : 0, dsack, sk->min_rtt,
 				   now, &log_rtt);
 	if (log_rtt)
@@ -595,7 +595,7 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 			if (sk->sack_ok && !tcp_rack_on(sk) && tcp_synced(sk) && sk->snd_una != sk->snd_max &&
 			    skiff_tcp_sack_is_lost(&sk->sack, sk->snd_una, sk->mss) &&
 			    !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
-				act |= tcp_enter_recovery(st, sk, now);
+				act |= tcp_enter_recovery(st, sk, 0, now);
 		}
 		sk->dupacks = 0;
 		tcp_rearm_rtx(st, sk, now);
@@ -624,7 +624,7 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 		act |= ack_dup(st, sk, s, now);
 	}
 	if (tcp_rack_on(sk) && tcp_synced(sk))
-		act |= rack_ack(st, sk, s, ack, advanced, dsack, now);
+		act |= rack_ack(st, sk, s, ack, advanced, dsack, delivered, now);
 	/* send window update (3.10.7.4 fifth, ESTABLISHED) */
 	if (SEQ_LT(sk->snd_wl1, s->seq) || (sk->snd_wl1 == s->seq && SEQ_LEQ(sk->snd_wl2, ack))) {
 		if (wnd > sk->snd_wnd)

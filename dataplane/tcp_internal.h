@@ -153,8 +153,9 @@ void tcp_tlp_fire(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t no
 void tcp_prr_ack(struct skiff_tcp_sock *sk, uint32_t delivered);
 
 /* tcp_input.c */
-/* Enter loss recovery (RFC 6675 / RFC 8985 with SACK, else RFC 6582); actions. */
-unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+/* Enter loss recovery (RFC 6675 / RFC 8985 with SACK, else RFC 6582); delivered:
+ * bytes the triggering ACK delivered (PRR). Returns actions. */
+unsigned tcp_enter_recovery(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t delivered, uint64_t now);
 
 /* tcp_timer.c */
 void tcp_timer_set(struct skiff_stack *st, struct skiff_tcp_sock *sk, int which, uint64_t at);

@@ -225,9 +225,8 @@ void tcp_timer_fn(struct skiff_stack *st, struct skiff_timer *t, uint64_t now)
 		sk->due[TCP_T_REO] = 0;
 		/* RFC 8985 6.3: the reordering window of some segment has passed */
 		if (tcp_rack_on(sk) && tcp_synced(sk) && sk->snd_una != sk->snd_max && tcp_rack_detect(st, sk, now)) {
-			sk->ack_delivered = 0;
 			if (!sk->in_recovery && !(SEQ_LT(sk->snd_una, sk->recover) && sk->rtx_count))
-				tcp_enter_recovery(st, sk, now);
+				tcp_enter_recovery(st, sk, 0, now);
 			tcp_output(st, sk, now);
 		}
 	}

@@ -331,7 +331,7 @@ static void test_partial_acks_of_sacked_and_lost_records(void **state)
 	assert_int_equal(Q.lost_bytes, L);
 	/* KNOWN BUG (RACK_PARTIAL_LOST_DELIVERED): skiff_tcp_rack_ack returns the
 	 * bytes newly delivered (the header: "acked or SACKed"), and since PRR
-	 * (RFC 6937, commit 3bcf228) that is DeliveredData (ack_delivered). A
+	 * (RFC 6937, commit 3bcf228) that is DeliveredData. A
 	 * cumulative ACK that ends inside a record counts the acknowledged part
 	 * only when the record is in flight: for a LOST record it counts 0,
 	 * although SND.UNA moved over those bytes (a LOST record acknowledged
