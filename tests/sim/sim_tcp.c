@@ -23,6 +23,7 @@
 #include "dataplane/stack.h"
 #include "dataplane/tcp.h"
 #include "drivers/driver.h"
+#include "tests/sim/sim_node.h"
 
 #define IP_A 0xc6120101u /* 198.18.1.1 */
 #define IP_B 0xc6120102u /* 198.18.1.2 */
@@ -35,12 +36,6 @@ struct sim_case {
 	uint64_t seed;
 	const char *cc;
 	bool no_rack; /* RFC 6675 DupThresh recovery instead of RACK-TLP */
-};
-
-struct node {
-	struct skiff_stack *st;
-	struct skiff_dev *dev;
-	int ifindex;
 };
 
 static uint8_t pattern(uint64_t off, uint64_t seed)
@@ -60,32 +55,7 @@ static void node_init(struct node *nd, struct skiff_dev *dev, uint32_t ip, uint6
 	cfg.tcp_rack = !no_rack;
 	cfg.icmp_rate = 0;
 	cfg.tcp_challenge_rate = 0;
-	assert_int_equal(skiff_stack_create(&cfg, now, &nd->st), 0);
-	nd->dev = dev;
-	nd->ifindex = skiff_stack_add_iface(nd->st, "sim0", dev->mac, dev->mtu, dev->caps, skiff_dev_pool(dev));
-	assert_true(nd->ifindex >= 0);
-	assert_int_equal(skiff_stack_add_addr4(nd->st, nd->ifindex, ip, 24, now), 0);
-}
-
-static unsigned pump(struct node *nd, uint64_t now)
-{
-	struct skiff_pkt *b[32];
-	unsigned moved = 0, n, k;
-
-	skiff_stack_poll(nd->st, now);
-	while ((n = skiff_stack_tx_drain(nd->st, nd->ifindex, b, 32)) > 0) {
-		k = skiff_dev_tx(nd->dev, b, n, now);
-		if (k < n)
-			skiff_stack_tx_requeue(nd->st, nd->ifindex, b + k, n - k);
-		moved += k;
-		if (k < n)
-			break;
-	}
-	while ((n = skiff_dev_rx(nd->dev, b, 32, now)) > 0) {
-		skiff_stack_input(nd->st, nd->ifindex, b, n, now);
-		moved += n;
-	}
-	return moved;
+	sim_node_init(nd, &cfg, dev, ip, now);
 }
 
 static uint64_t next_event(struct node *a, struct node *b)
@@ -163,7 +133,7 @@ static void run_case(const struct sim_case *c)
 	start = now;
 
 	while (!(closed_a && closed_b && eof)) {
-		unsigned moved = pump(&A, now) + pump(&B, now);
+		unsigned moved = sim_node_pump(&A, now) + sim_node_pump(&B, now);
 		steps++;
 		if (!srv) {
 			srv = skiff_tcp_accept(A.st, lsn, &err);
@@ -234,7 +204,7 @@ static void run_case(const struct sim_case *c)
 					print_message("B drop %s %llu\n", skiff_drop_name(r), (unsigned long long)B.st->ctr.drop[r]);
 			}
 		if (!moved)
-			moved = pump(&A, now) + pump(&B, now); /* frames a device released this round */
+			moved = sim_node_pump(&A, now) + sim_node_pump(&B, now); /* frames a device released this round */
 		if (moved) {
 			idle = 0;
 			now += 1000; /* 1 µs per busy step */
@@ -255,8 +225,8 @@ static void run_case(const struct sim_case *c)
 	/* let TIME-WAIT and the rest finish on the fake clock */
 	for (int i = 0; i < 1000; i++) {
 		uint64_t t = next_event(&A, &B);
-		pump(&A, now);
-		pump(&B, now);
+		sim_node_pump(&A, now);
+		sim_node_pump(&B, now);
 		if (t == UINT64_MAX)
 			break;
 		now = t > now ? t : now + 1000;
@@ -353,7 +323,7 @@ static void test_many_connections_syncookies(void **state)
 	}
 	for (unsigned step = 0; step < 200000 && done < N; step++) {
 		struct skiff_tcp_sock *c;
-		unsigned moved = pump(&A, now) + pump(&B, now);
+		unsigned moved = sim_node_pump(&A, now) + sim_node_pump(&B, now);
 		while (nsrv < N && (c = skiff_tcp_accept(A.st, lsn, &err)) != NULL) {
 			c->user = &A;
 			srv[nsrv++] = c;

@@ -23,6 +23,7 @@
 #include "dataplane/stack.h"
 #include "dataplane/udp.h"
 #include "drivers/driver.h"
+#include "tests/sim/sim_node.h"
 
 #define IP_A 0xc6120101u /* 198.18.1.1 */
 #define IP_B 0xc6120102u /* 198.18.1.2 */
@@ -34,12 +35,6 @@ struct sim_case {
 	uint64_t delay_ns;
 	unsigned n;
 	uint64_t seed;
-};
-
-struct node {
-	struct skiff_stack *st;
-	struct skiff_dev *dev;
-	int ifindex;
 };
 
 static uint64_t mix(uint64_t x)
@@ -82,33 +77,7 @@ static void node_init(struct node *nd, struct skiff_dev *dev, uint32_t ip, uint6
 	skiff_stack_config_defaults(&cfg);
 	cfg.seed = seed;
 	cfg.icmp_rate = 0; /* unlimited: keep the sim deterministic regardless of timing */
-	assert_int_equal(skiff_stack_create(&cfg, now, &nd->st), 0);
-	nd->dev = dev;
-	nd->ifindex = skiff_stack_add_iface(nd->st, "sim0", dev->mac, dev->mtu, dev->caps, skiff_dev_pool(dev));
-	assert_true(nd->ifindex >= 0);
-	assert_int_equal(skiff_stack_add_addr4(nd->st, nd->ifindex, ip, 24, now), 0);
-}
-
-/* Move frames: node tx → its device; device rx → node input. Returns frames moved. */
-static unsigned pump(struct node *nd, uint64_t now)
-{
-	struct skiff_pkt *b[32];
-	unsigned moved = 0, n, k;
-
-	skiff_stack_poll(nd->st, now);
-	while ((n = skiff_stack_tx_drain(nd->st, nd->ifindex, b, 32)) > 0) {
-		k = skiff_dev_tx(nd->dev, b, n, now);
-		if (k < n)
-			skiff_stack_tx_requeue(nd->st, nd->ifindex, b + k, n - k);
-		moved += k;
-		if (k < n)
-			break;
-	}
-	while ((n = skiff_dev_rx(nd->dev, b, 32, now)) > 0) {
-		skiff_stack_input(nd->st, nd->ifindex, b, n, now);
-		moved += n;
-	}
-	return moved;
+	sim_node_init(nd, &cfg, dev, ip, now);
 }
 
 /* Resolved: REACHABLE, or STALE/PROBE (learnt from the peer's own request). */
@@ -162,8 +131,8 @@ static void run_case(const struct sim_case *c)
 		sbuf[0] = 0;
 		assert_int_equal(skiff_udp_send(A.st, tx, &iov, 1, &dst, 9001, 0, now), 1);
 		for (int i = 0; i < 100000 && !neigh_usable(A.st, A.ifindex, IP_B); i++) {
-			pump(&A, now);
-			pump(&B, now);
+			sim_node_pump(&A, now);
+			sim_node_pump(&B, now);
 			now += 50000;
 		}
 		assert_true(neigh_usable(A.st, A.ifindex, IP_B));
@@ -182,8 +151,8 @@ static void run_case(const struct sim_case *c)
 			assert_int_equal(r, (long)len);
 			sent++;
 		}
-		pump(&A, now);
-		pump(&B, now);
+		sim_node_pump(&A, now);
+		sim_node_pump(&B, now);
 		for (;;) {
 			struct iovec iov = { rbuf, sizeof(rbuf) };
 			size_t dl;
@@ -243,8 +212,8 @@ static void run_case(const struct sim_case *c)
 	/* drain: let reassembly and ARP timers expire, then every frame must be home */
 	for (int i = 0; i < 200; i++) {
 		now += 500000000ull;
-		pump(&A, now);
-		pump(&B, now);
+		sim_node_pump(&A, now);
+		sim_node_pump(&B, now);
 	}
 	{
 		unsigned d, by;
