@@ -34,7 +34,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int open_one(const struct skiff_cfg_iface *f, struct skiff_dev **dev, void **steer, char *err, size_t errlen)
+int skiff_boot_open_dev(const struct skiff_cfg_iface *f, struct skiff_dev **dev, void **steer, char *err, size_t errlen)
 {
 	char why[256] = "";
 	int rc = -ENOTSUP;
@@ -104,7 +104,7 @@ int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char 
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < c->nifaces; i++) {
-		rc = open_one(&c->ifaces[i], &b->devs[i], &b->steer[i], err, errlen);
+		rc = skiff_boot_open_dev(&c->ifaces[i], &b->devs[i], &b->steer[i], err, errlen);
 		if (rc)
 			goto fail;
 		b->ndevs++;

@@ -30,6 +30,9 @@ struct skiff_boot {
 };
 
 int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char *err, size_t errlen);
+/* Just the device of one [interface] (and its steering program, afxdp). */
+int skiff_boot_open_dev(const struct skiff_cfg_iface *f, struct skiff_dev **dev, void **steer, char *err,
+			size_t errlen);
 void skiff_boot_close(struct skiff_boot *b);
 
 #endif

@@ -561,50 +561,37 @@ static void print_counters(const struct skiff_stack *st)
 /* Open the device the options name; one line on stderr when it fails. */
 static int open_dev(const struct opts *o, struct skiff_dev **dev, void **steer)
 {
+	struct skiff_cfg_iface f;
 	char err[256] = "";
-	int rc = -ENOTSUP;
+	int rc;
 
-	*steer = NULL;
+	/* the options as one [interface] of a config (socketapi/boot.c opens it) */
+	memset(&f, 0, sizeof(f));
 	if (!strcmp(o->driver, "afxdp")) {
-#ifdef SKIFF_HAVE_AFXDP
-		struct skiff_afxdp_config c;
-		memset(&c, 0, sizeof(c));
-		c.ifname = o->iface;
-		c.queue_first = o->queue;
-		c.nqueues = 1;
-		c.force_copy = o->copy;
-		c.skb_mode = o->skb;
-		rc = skiff_afxdp_open(&c, dev, err, sizeof(err));
-		if (!rc) {
-			*steer = skiff_afxdp_steer(*dev);
-			printf("skiff-echo: afxdp on %s queue %u, %s\n", o->iface, o->queue, skiff_afxdp_mode(*dev));
-		}
-#else
-		snprintf(err, sizeof(err), "built without the afxdp driver (libbpf-dev/libxdp-dev missing at configure)");
-#endif
+		f.driver = SKIFF_CFG_DRIVER_AFXDP;
+		snprintf(f.name, sizeof(f.name), "%s", o->iface);
+		f.queue_lo = f.queue_hi = o->queue;
+		f.xdp_mode = o->skb ? SKIFF_CFG_XDP_SKB : o->copy ? SKIFF_CFG_XDP_COPY : SKIFF_CFG_XDP_AUTO;
 	} else {
-#ifdef SKIFF_HAVE_DPDK
-		struct skiff_dpdk_config c;
-		char buf[1024], *argv[64], *save = NULL;
-		unsigned n = 0;
-		memset(&c, 0, sizeof(c));
-		snprintf(buf, sizeof(buf), "%s", o->dpdk_eal ? o->dpdk_eal : "--no-huge -m 256 --no-pci --no-shconf");
-		argv[n++] = (char *)"skiff-echo";
-		for (char *t = strtok_r(buf, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
-			argv[n++] = t;
-		c.eal_args = (const char *const *)argv;
-		c.n_eal_args = n;
-		c.port = o->dpdk_port;
-		rc = skiff_dpdk_open(&c, dev, err, sizeof(err));
-		if (!rc)
-			printf("skiff-echo: dpdk port %s (%s)\n", o->dpdk_port, skiff_dpdk_driver_name(*dev));
-#else
-		snprintf(err, sizeof(err), "built without the dpdk driver (libdpdk-dev missing at configure)");
-#endif
+		f.driver = SKIFF_CFG_DRIVER_DPDK;
+		snprintf(f.name, sizeof(f.name), "%s", o->dpdk_port);
+		snprintf(f.dpdk_port, sizeof(f.dpdk_port), "%s", o->dpdk_port);
+		snprintf(f.dpdk_eal, sizeof(f.dpdk_eal), "%s", o->dpdk_eal ? o->dpdk_eal : "--no-huge -m 256 --no-pci --no-shconf");
 	}
-	if (rc)
-		fprintf(stderr, "skiff-echo: %s\n", err[0] ? err : strerror(-rc));
-	return rc;
+	rc = skiff_boot_open_dev(&f, dev, steer, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "skiff-echo: %s\n", err);
+		return rc;
+	}
+#ifdef SKIFF_HAVE_AFXDP
+	if (f.driver == SKIFF_CFG_DRIVER_AFXDP)
+		printf("skiff-echo: afxdp on %s queue %u, %s\n", o->iface, o->queue, skiff_afxdp_mode(*dev));
+#endif
+#ifdef SKIFF_HAVE_DPDK
+	if (f.driver == SKIFF_CFG_DRIVER_DPDK)
+		printf("skiff-echo: dpdk port %s (%s)\n", o->dpdk_port, skiff_dpdk_driver_name(*dev));
+#endif
+	return 0;
 }
 
 /* --config: the interfaces, stack and runtime a config file (+ SKIFF_*) describes
