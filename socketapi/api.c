@@ -75,7 +75,12 @@ int skiff_socket_on(struct skiff_rt *rt, int instance, int domain, int type, int
 	return socket_common(rt, instance, -EINVAL, domain, type, protocol);
 }
 
-int skiff_is_socket(int fd) { return fdt_contains(fd) ? 1 : 0; }
+int skiff_is_socket(int fd)
+{
+	struct skiff_fd *e = fdt_get(fd);
+	fdt_put(e);
+	return e ? 1 : 0;
+}
 
 /* ---- close ---- */
 
@@ -241,10 +246,11 @@ static int poll_eval(struct pollfd *fds, nfds_t nfds, struct poll_state *ps)
 	return count;
 }
 
-static int poll_skiff(struct pollfd *fds, nfds_t nfds, int timeout_ms, struct poll_state *ps)
+static int poll_skiff(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, const sigset_t *sigmask,
+		      struct poll_state *ps)
 {
 	struct skiff_rt *rt0 = ps->rts[0];
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : rt_now(rt0) + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : rt_now(rt0) + timeout_ns;
 	uint64_t spin_end = rt_mono_ns() + atomic_load(&rt0->busy_poll_ns);
 	bool reg = false;
 	int rc;
@@ -257,7 +263,7 @@ static int poll_skiff(struct pollfd *fds, nfds_t nfds, int timeout_ms, struct po
 		if (rc != 0)
 			break;
 		now = rt_now(rt0);
-		if (timeout_ms == 0 || now >= deadline)
+		if (timeout_ns == 0 || now >= deadline)
 			break;
 		if (!reg && rt_mono_ns() < spin_end)
 			continue;
@@ -268,7 +274,7 @@ static int poll_skiff(struct pollfd *fds, nfds_t nfds, int timeout_ms, struct po
 			continue; /* re-check once registered */
 		}
 		rc = rt_sleep(ps->rts, ps->nrt, ps->kpfd, (unsigned)nfds,
-			      deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
+			      deadline == UINT64_MAX ? UINT64_MAX : deadline - now, sigmask);
 		if (rc < 0)
 			break;
 	}
@@ -278,7 +284,14 @@ static int poll_skiff(struct pollfd *fds, nfds_t nfds, int timeout_ms, struct po
 	return rc;
 }
 
-int skiff_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+static int kernel_poll(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, const sigset_t *sigmask)
+{
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull) };
+	int r = ppoll(fds, nfds, timeout_ns == UINT64_MAX ? NULL : &ts, sigmask);
+	return r < 0 ? -errno : r;
+}
+
+int sock_poll(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, const sigset_t *sigmask)
 {
 	struct poll_state ps = { 0 };
 	struct rlimit rl;
@@ -286,13 +299,13 @@ int skiff_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 	int rc;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && nfds > rl.rlim_cur)
-		return skiff_ret(-EINVAL);
+		return -EINVAL;
 	if (nfds && !fds)
-		return skiff_ret(-EFAULT);
+		return -EFAULT;
 	for (nfds_t i = 0; i < nfds && !any; i++)
 		any = fds[i].fd >= 0 && fdt_contains(fds[i].fd);
 	if (!any)
-		return poll(fds, nfds, timeout_ms);
+		return kernel_poll(fds, nfds, timeout_ns, sigmask);
 
 	ps.ent = calloc(nfds, sizeof(*ps.ent));
 	ps.kpfd = calloc(nfds, sizeof(*ps.kpfd));
@@ -317,12 +330,10 @@ int skiff_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 				ps.rts[ps.nrt++] = rt;
 		}
 	}
-	if (ps.nrt == 0) { /* closed since the first look */
-		rc = poll(fds, nfds, timeout_ms);
-		rc = rc < 0 ? -errno : rc;
-	} else {
-		rc = poll_skiff(fds, nfds, timeout_ms, &ps);
-	}
+	if (ps.nrt == 0) /* deferred sockets (the kernel's for now), or closed since the first look */
+		rc = kernel_poll(fds, nfds, timeout_ns, sigmask);
+	else
+		rc = poll_skiff(fds, nfds, timeout_ns, sigmask, &ps);
 out:
 	if (ps.ent)
 		for (nfds_t i = 0; i < nfds; i++)
@@ -331,5 +342,21 @@ out:
 	free(ps.kpfd);
 	free(ps.rts);
 	free(ps.w);
-	return skiff_ret(rc);
+	return rc;
+}
+
+int skiff_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	return skiff_ret(sock_poll(fds, nfds, timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms * 1000000ull, NULL));
+}
+
+int skiff_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *sigmask)
+{
+	uint64_t t = UINT64_MAX;
+	if (tmo) {
+		if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000l)
+			return skiff_ret(-EINVAL);
+		t = (uint64_t)tmo->tv_sec * 1000000000ull + (uint64_t)tmo->tv_nsec;
+	}
+	return skiff_ret(sock_poll(fds, nfds, t, sigmask));
 }

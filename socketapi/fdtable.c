@@ -87,8 +87,9 @@ struct skiff_sock *fdt_sock_new(int kind, int domain, int type, int protocol, vo
 	if (!s)
 		return NULL;
 	atomic_init(&s->refs, 1);
-	s->kind = (uint8_t)kind;
-	s->where = SKIFF_SOCK_STACK;
+	static atomic_uint_fast64_t next_id = 1;
+	atomic_init(&s->kind, (uint8_t)kind);
+	s->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 	s->domain = domain;
 	s->type = type;
 	s->protocol = protocol;
@@ -199,6 +200,19 @@ int fdt_install(int fd, struct skiff_sock *s, int fd_flags)
 
 struct skiff_fd *fdt_get(int fd)
 {
+	struct skiff_fd *e = fdt_get_any(fd);
+	uint8_t k;
+	if (!e)
+		return NULL;
+	k = atomic_load_explicit(&e->sock->kind, memory_order_acquire);
+	if (k == SKIFF_FD_UDP || k == SKIFF_FD_TCP)
+		return e;
+	fdt_put(e);
+	return NULL;
+}
+
+struct skiff_fd *fdt_get_any(int fd)
+{
 	_Atomic(struct skiff_fd *) *slot = slot_of(atomic_load_explicit(&g_dir, memory_order_acquire), fd);
 	if (!slot)
 		return NULL;
@@ -259,4 +273,21 @@ struct skiff_fd *fdt_remove_if(bool (*match)(const struct skiff_sock *s, void *c
 	}
 	pthread_mutex_unlock(&g_mu);
 	return list;
+}
+
+void fdt_forget_all(void)
+{
+	struct fd_dir *d = atomic_load_explicit(&g_dir, memory_order_acquire);
+	if (!d)
+		return;
+	/* after fork only this thread exists; g_mu and the free list may have been
+	 * mid-change in another thread of the parent: start both afresh (leaking) */
+	pthread_mutex_init(&g_mu, NULL);
+	g_free = NULL;
+	for (unsigned ci = 0; ci < d->nchunks; ci++) {
+		struct fd_chunk *c = atomic_load_explicit(&d->chunk[ci], memory_order_acquire);
+		if (c)
+			for (unsigned i = 0; i < CHUNK_SLOTS; i++)
+				atomic_store_explicit(&c->slot[i], NULL, memory_order_release);
+	}
 }

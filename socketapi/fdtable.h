@@ -27,20 +27,16 @@
 
 struct skiff_rt;
 
+/* What an entry is. UDP and TCP are stack sockets (fdt_get finds only those).
+ * DEFERRED: an AF_INET socket made by the preload library that is still only its
+ * kernel socket, until bind/connect/sendto shows whether its traffic crosses a
+ * bypass interface (defer.c turns it into UDP/TCP in place, or drops the entry).
+ * EPOLL: an epoll fd with skiff fds in its interest list (epoll.c). */
 enum skiff_fd_kind {
 	SKIFF_FD_UDP = 1,
-	SKIFF_FD_TCP,    /* later issues */
-	SKIFF_FD_RAW,
-	SKIFF_FD_PACKET,
-};
-
-/* Who serves the socket. Only STACK is used by the native API; the LD_PRELOAD
- * issue creates DEFERRED sockets (a kernel socket until bind/connect shows whether
- * the traffic crosses a bypass interface) and turns them into STACK or KERNEL. */
-enum skiff_sock_where {
-	SKIFF_SOCK_STACK = 0,
-	SKIFF_SOCK_DEFERRED,
-	SKIFF_SOCK_KERNEL,
+	SKIFF_FD_TCP,
+	SKIFF_FD_DEFERRED,
+	SKIFF_FD_EPOLL,
 };
 
 /* Timeouts in ns. FOREVER is SO_*TIMEO {0,0} (the default); NOWAIT is what Linux
@@ -50,12 +46,13 @@ enum skiff_sock_where {
 
 struct skiff_sock {
 	atomic_uint refs;                 /* fd entries + calls in flight */
-	uint8_t kind;                     /* SKIFF_FD_* */
-	uint8_t where;                    /* SKIFF_SOCK_* */
+	_Atomic uint8_t kind;             /* SKIFF_FD_*; DEFERRED → UDP/TCP once, after dp is set */
+	uint64_t id;                      /* unique per process (epoll items recognise their socket by it) */
 	int domain, type, protocol;       /* type without SOCK_NONBLOCK/SOCK_CLOEXEC; protocol resolved */
 	struct skiff_rt *rt;              /* owning runtime and instance */
 	int instance;
-	void *dp;                         /* dataplane socket (struct skiff_udp_sock *) */
+	void *dp;                         /* UDP: struct skiff_udp_sock, TCP: struct tcp_usock,
+					   * DEFERRED: struct defer_state, EPOLL: struct sk_epoll */
 	atomic_int status_flags;          /* O_NONBLOCK (shared by dup'd fds, as Linux) */
 	_Atomic uint64_t rcvtimeo_ns;     /* SO_RCVTIMEO */
 	_Atomic uint64_t sndtimeo_ns;     /* SO_SNDTIMEO */
@@ -80,16 +77,23 @@ void fdt_sock_put(struct skiff_sock *s);
  * fd was closed behind skiff's back) is replaced. -EMFILE if fd is beyond the
  * table, -ENOMEM. */
 int fdt_install(int fd, struct skiff_sock *s, int fd_flags);
-/* The entry at fd with a reference the caller must fdt_put, or NULL. Lock-free. */
+/* The entry at fd if it is a stack socket (UDP/TCP), with a
+ * reference the caller must fdt_put, or NULL. Lock-free. */
 struct skiff_fd *fdt_get(int fd);
+/* The entry at fd whatever its kind, or NULL. */
+struct skiff_fd *fdt_get_any(int fd);
 void fdt_put(struct skiff_fd *e);
-/* Is fd a skiff socket? Lock-free, no reference taken. */
+/* Does fd have an entry of any kind? Lock-free, no reference taken. */
 bool fdt_contains(int fd);
 /* Unpublish fd; returns the table's reference (caller fdt_puts it) or NULL. */
 struct skiff_fd *fdt_remove(int fd);
 /* Unpublish every entry whose socket matches; returns them linked through
  * `link` (each holding the table's reference). */
 struct skiff_fd *fdt_remove_if(bool (*match)(const struct skiff_sock *s, void *ctx), void *ctx);
+/* A forked child: forget every entry without releasing anything (the sockets'
+ * stacks and devices belong to the parent; their memory is the child's copy).
+ * The fds stay open as the plain kernel sockets that reserved them. */
+void fdt_forget_all(void);
 /* The number of fds the table can hold (0 before first use). */
 unsigned fdt_capacity(void);
 

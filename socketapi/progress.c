@@ -33,11 +33,11 @@ static void *progress_main(void *arg)
 		uint64_t last = atomic_load_explicit(&rt->app_progress_ns, memory_order_relaxed);
 		uint64_t t = rt_mono_ns();
 		if (atomic_load(&rt->nwaiters) > 0 || (last && t - last < PT_IDLE_NS)) {
-			(void)rt_sleep(NULL, 0, NULL, 0, PT_IDLE_NS);
+			(void)rt_sleep(NULL, 0, NULL, 0, PT_IDLE_NS, NULL);
 			continue;
 		}
 		rt_progress_all(rt, -1);
-		(void)rt_sleep(&rt, 1, NULL, 0, PT_MAX_SLEEP_NS);
+		(void)rt_sleep(&rt, 1, NULL, 0, PT_MAX_SLEEP_NS, NULL);
 	}
 	return NULL;
 }

@@ -134,6 +134,7 @@ int skiff_rt_create(struct skiff_rt **out)
 	atomic_init(&rt->busy_poll_ns, (uint64_t)SKIFF_RT_BUSY_POLL_US * 1000u);
 	atomic_init(&rt->nwaiters, 0);
 	atomic_init(&rt->poll_mode, false);
+	atomic_init(&rt->kernel_opts, false);
 	atomic_init(&rt->app_progress_ns, 0);
 	atomic_init(&rt->pt_stop, false);
 	atomic_init(&rt->pt_active, false);
@@ -511,7 +512,8 @@ void rt_waiter_del(struct skiff_rt *rt, struct rt_waiter *w)
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-int rt_sleep(struct skiff_rt *const *rts, unsigned nrt, struct pollfd *extra, unsigned nextra, uint64_t timeout_ns)
+int rt_sleep(struct skiff_rt *const *rts, unsigned nrt, struct pollfd *extra, unsigned nextra, uint64_t timeout_ns,
+	     const sigset_t *sigmask)
 {
 	struct pollfd small[64], *pfd = small;
 	unsigned total = nextra + 1, np = 0;
@@ -570,7 +572,7 @@ int rt_sleep(struct skiff_rt *const *rts, unsigned nrt, struct pollfd *extra, un
 		ts.tv_nsec = (long)(limit % 1000000000ull);
 		tsp = &ts;
 	}
-	r = ppoll(pfd, np, tsp, NULL);
+	r = ppoll(pfd, np, tsp, sigmask);
 	if (r < 0) {
 		rc = -errno;
 	} else {
@@ -625,7 +627,7 @@ int rt_wait(struct skiff_rt *rt, int instance, const void *filter, bool (*pred)(
 			reg = true;
 			continue; /* re-check once registered: no wake-up can be lost after this */
 		}
-		rc = rt_sleep(&rt, 1, NULL, 0, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
+		rc = rt_sleep(&rt, 1, NULL, 0, deadline == UINT64_MAX ? UINT64_MAX : deadline - now, NULL);
 		if (rc < 0)
 			break;
 	}

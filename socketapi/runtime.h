@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -64,6 +65,7 @@ struct skiff_rt {
 	struct rt_waiter *waiters;         /* under mu */
 	atomic_int nwaiters;
 	atomic_bool poll_mode;             /* some device has no wakeup fd */
+	atomic_bool kernel_opts;           /* socket options skiff lacks go to the reserved kernel socket (preload) */
 	/* progress thread (progress.c): drives the instances while no application
 	 * thread is inside a skiff call or waiting in one */
 	_Atomic uint64_t app_progress_ns;  /* rt_mono_ns of the last pass an application thread made */
@@ -122,8 +124,10 @@ void rt_waiter_del(struct skiff_rt *rt, struct rt_waiter *w);
 /* Sleep once: poll the wakeup fds of every instance of rts[0..nrt), the thread's
  * eventfd and extra[0..nextra) for at most timeout_ns (UINT64_MAX: no limit) and
  * at most until the earliest stack timer or device event. extra[].revents are set.
+ * sigmask (NULL: unchanged) is the signal mask while asleep, as ppoll's.
  * Returns 0 or -errno (-EINTR). */
-int rt_sleep(struct skiff_rt *const *rts, unsigned nrt, struct pollfd *extra, unsigned nextra, uint64_t timeout_ns);
+int rt_sleep(struct skiff_rt *const *rts, unsigned nrt, struct pollfd *extra, unsigned nextra, uint64_t timeout_ns,
+	     const sigset_t *sigmask);
 
 #endif
 
@@ -144,7 +148,15 @@ static inline int skiff_ret(int rc)
 /* sock_udp.c: open a dataplane UDP socket on (rt, instance) for the reserved kernel
  * fd kfd and record it in the fd table. On failure the caller still owns kfd. */
 int udp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags);
+/* Make s (a DEFERRED socket whose dp the caller has taken back) a UDP socket on
+ * (rt, instance) in place: kind is published last. 0 or -errno (s unchanged). */
+int udp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance);
 /* poll(2) bits (POLLIN|POLLRDNORM, POLLOUT|POLLWRNORM|POLLWRBAND, POLLERR) now. */
 short udp_sock_revents(struct skiff_sock *s);
+short udp_sock_revents_locked(struct skiff_sock *s); /* instance lock held */
 /* FIONREAD: bytes of the next datagram after one progress pass (0 when none). */
 int udp_sock_next_len(struct skiff_sock *s);
+
+/* api.c: poll over any mix of skiff and kernel fds; timeout_ns UINT64_MAX waits
+ * forever; sigmask as ppoll's. Count or -errno. (select, ppoll and poll use it.) */
+int sock_poll(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, const sigset_t *sigmask);

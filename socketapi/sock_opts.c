@@ -32,6 +32,7 @@
 #include <sys/time.h>
 
 #include "dataplane/udp.h"
+#include "defer.h"
 #include "fdtable.h"
 #include "runtime.h"
 #include "sock_tcp.h"
@@ -454,8 +455,10 @@ int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 	struct skiff_fd *e = fdt_get(fd);
 	int rc;
 
-	if (!e)
-		return setsockopt(fd, level, name, val, len);
+	if (!e) {
+		rc = sock_defer_setsockopt(fd, level, name, val, len);
+		return rc == 1 ? setsockopt(fd, level, name, val, len) : skiff_ret(rc);
+	}
 	if (e->sock->kind == SKIFF_FD_TCP)
 		rc = tcp_setsockopt(e->sock, level, name, val, len);
 	else if ((int)len < 0)
@@ -468,6 +471,10 @@ int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 		rc = len < sizeof(int) ? -EINVAL : !val ? -EFAULT : -ENOPROTOOPT;
 	else
 		rc = -ENOPROTOOPT;
+	if (rc == -ENOPROTOOPT && atomic_load(&e->sock->rt->kernel_opts) && val && (int)len >= 0)
+		/* preload: an option skiff does not have goes to the reserved kernel socket,
+		 * which validates it (and keeps it for getsockopt) without acting on it */
+		rc = setsockopt(fd, level, name, val, len) < 0 ? -errno : 0;
 	fdt_put(e);
 	return skiff_ret(rc);
 }
@@ -791,6 +798,8 @@ int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		rc = (int)*len < 0 ? -EINVAL : -ENOPROTOOPT;
 	else
 		rc = -EOPNOTSUPP; /* do_ip_getsockopt: level != SOL_IP */
+	if ((rc == -ENOPROTOOPT || rc == -EOPNOTSUPP) && atomic_load(&e->sock->rt->kernel_opts))
+		rc = getsockopt(fd, level, name, val, len) < 0 ? -errno : 0; /* as setsockopt */
 	fdt_put(e);
 	return skiff_ret(rc);
 }

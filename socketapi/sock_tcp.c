@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "defer.h"
 #include "fdtable.h"
 #include "sockaddr.h"
 #include "runtime.h"
@@ -182,26 +183,47 @@ static void attach(struct skiff_sock *s, struct skiff_tcp_sock *sk)
 	u->gen = sk->gen;
 }
 
+int tcp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
+{
+	struct tcp_usock *u = calloc(1, sizeof(*u));
+	struct skiff_tcp_sock *sk;
+	int err = 0;
+
+	if (!u)
+		return -ENOMEM;
+	rt_lock(rt, instance);
+	sk = skiff_tcp_open(rt_stack(rt, instance), SKIFF_AF_INET, &err);
+	if (sk) {
+		s->dp = u;
+		attach(s, sk);
+	}
+	rt_unlock(rt, instance);
+	if (!sk) {
+		free(u);
+		return err ? err : -ENOBUFS;
+	}
+	s->rt = rt;
+	s->instance = instance;
+	s->release = tcp_release;
+	s->domain = AF_INET;
+	s->type = SOCK_STREAM;
+	s->protocol = IPPROTO_TCP;
+	atomic_store_explicit(&s->kind, SKIFF_FD_TCP, memory_order_release);
+	return 0;
+}
+
 int tcp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags)
 {
-	struct skiff_sock *s = tsock_new(rt, instance);
-	struct skiff_tcp_sock *sk;
-	int err = 0, rc;
+	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL);
+	int rc;
 
 	if (!s)
 		return -ENOMEM;
 	if (nonblock)
 		atomic_store(&s->status_flags, O_NONBLOCK);
-	rt_lock(rt, instance);
-	sk = skiff_tcp_open(rt_stack(rt, instance), SKIFF_AF_INET, &err);
-	if (sk)
-		attach(s, sk);
-	rt_unlock(rt, instance);
-	if (!sk) {
-		fdt_sock_put(s);
-		return err ? err : -ENOBUFS;
-	}
-	rc = fdt_install(kfd, s, fd_flags);
+	rc = tcp_sock_attach(s, rt, instance);
+	if (rc == 0)
+		rc = fdt_install(kfd, s, fd_flags);
 	fdt_sock_put(s);
 	return rc;
 }
@@ -306,6 +328,8 @@ static short revents_locked(const struct tcp_usock *u)
 		mask |= POLLERR;
 	return mask;
 }
+
+short tcp_sock_revents_locked(struct skiff_sock *s) { return revents_locked(s->dp); }
 
 short tcp_sock_revents(struct skiff_sock *s)
 {
@@ -898,6 +922,12 @@ int skiff_listen(int fd, int backlog)
 {
 	struct skiff_fd *e = fdt_get(fd);
 	int rc;
+	if (!e) {
+		rc = sock_defer_resolve(fd, DEFER_LISTEN, NULL, 0);
+		if (rc < 0)
+			return skiff_ret(rc);
+		e = fdt_get(fd);
+	}
 	if (!e)
 		return listen(fd, backlog);
 	rc = e->sock->kind == SKIFF_FD_TCP ? tcp_sock_listen(e->sock, backlog) : -EOPNOTSUPP;

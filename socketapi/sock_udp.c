@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "dataplane/udp.h"
+#include "defer.h"
 #include "fdtable.h"
 #include "sockaddr.h"
 #include "runtime.h"
@@ -72,40 +73,58 @@ static void udp_release(struct skiff_sock *s)
 	free(s);
 }
 
-int udp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags)
+int udp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
 {
-	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_UDP, AF_INET, SOCK_DGRAM, IPPROTO_UDP, udp_release);
 	struct skiff_udp_sock *sk;
-	int err = 0, rc;
+	int err = 0;
 
-	if (!s)
-		return -ENOMEM;
-	s->rt = rt;
-	s->instance = instance;
-	if (nonblock)
-		atomic_store(&s->status_flags, O_NONBLOCK);
 	rt_lock(rt, instance);
 	sk = skiff_udp_open(rt_stack(rt, instance), SKIFF_AF_INET, &err);
 	if (sk)
 		sk->user = s;
 	rt_unlock(rt, instance);
-	if (!sk) {
-		fdt_sock_put(s);
+	if (!sk)
 		return err ? err : -ENOBUFS;
-	}
+	s->rt = rt;
+	s->instance = instance;
 	s->dp = sk;
-	rc = fdt_install(kfd, s, fd_flags);
-	fdt_sock_put(s); /* the table holds its own reference; on failure this closes sk */
+	s->release = udp_release;
+	s->domain = AF_INET;
+	s->type = SOCK_DGRAM;
+	s->protocol = IPPROTO_UDP;
+	atomic_store_explicit(&s->kind, SKIFF_FD_UDP, memory_order_release);
+	return 0;
+}
+
+int udp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags)
+{
+	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL);
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	if (nonblock)
+		atomic_store(&s->status_flags, O_NONBLOCK);
+	rc = udp_sock_attach(s, rt, instance);
+	if (rc == 0)
+		rc = fdt_install(kfd, s, fd_flags);
+	fdt_sock_put(s); /* the table holds its own reference; on failure this closes the socket */
 	return rc;
 }
 
 short udp_sock_revents(struct skiff_sock *s)
 {
-	unsigned ev;
-	short r = 0;
+	short r;
 	rt_lock(s->rt, s->instance);
-	ev = skiff_udp_events(s->dp);
+	r = udp_sock_revents_locked(s);
 	rt_unlock(s->rt, s->instance);
+	return r;
+}
+
+short udp_sock_revents_locked(struct skiff_sock *s)
+{
+	unsigned ev = skiff_udp_events(s->dp);
+	short r = 0;
 	if (ev & SKIFF_EV_IN)
 		r |= POLLIN | POLLRDNORM;
 	if (ev & SKIFF_EV_OUT)
@@ -150,8 +169,13 @@ int skiff_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	bool port_ok;
 	int rc;
 
-	if (!uref_get(fd, &r))
-		return bind(fd, addr, len);
+	if (!uref_get(fd, &r)) {
+		rc = sock_defer_resolve(fd, DEFER_BIND, addr, len);
+		if (rc != 0)
+			return rc < 0 ? skiff_ret(rc) : 0;
+		if (!uref_get(fd, &r))
+			return bind(fd, addr, len);
+	}
 	if (r.s->kind == SKIFF_FD_TCP) {
 		rc = tcp_sock_bind(r.s, addr, len);
 		goto out;
@@ -193,8 +217,13 @@ int skiff_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct uref r;
 	int rc;
 
-	if (!uref_get(fd, &r))
-		return connect(fd, addr, len);
+	if (!uref_get(fd, &r)) {
+		rc = sock_defer_resolve(fd, DEFER_CONNECT, addr, len);
+		if (rc < 0)
+			return skiff_ret(rc);
+		if (!uref_get(fd, &r))
+			return connect(fd, addr, len);
+	}
 	if (r.s->kind == SKIFF_FD_TCP) {
 		rc = tcp_sock_connect(r.s, addr, len);
 		goto out;
@@ -435,8 +464,15 @@ ssize_t skiff_sendto(int fd, const void *buf, size_t len, int flags, const struc
 	struct uref r;
 	long rc;
 
-	if (!uref_get(fd, &r))
-		return sendto(fd, buf, len, flags, to, tolen);
+	if (!uref_get(fd, &r)) {
+		rc = to ? sock_defer_resolve(fd, DEFER_SENDTO, to, tolen) : 0;
+		if (rc < 0) {
+			errno = (int)-rc;
+			return -1;
+		}
+		if (!uref_get(fd, &r))
+			return sendto(fd, buf, len, flags, to, tolen);
+	}
 	rc = to ? sock_addr_in(to, tolen, &ss) : 0;
 	if (!rc && r.s->kind == SKIFF_FD_TCP)
 		rc = tcp_sock_send(r.s, &iov, 1, flags); /* tcp_sendmsg ignores msg_name */
@@ -465,8 +501,15 @@ ssize_t skiff_sendmsg(int fd, const struct msghdr *msg, int flags)
 	socklen_t namelen;
 	long rc = 0;
 
-	if (!uref_get(fd, &r))
-		return sendmsg(fd, msg, flags);
+	if (!uref_get(fd, &r)) {
+		rc = msg ? sock_defer_resolve(fd, DEFER_SENDTO, msg->msg_name, msg->msg_namelen) : 0;
+		if (rc < 0) {
+			errno = (int)-rc;
+			return -1;
+		}
+		if (!uref_get(fd, &r))
+			return sendmsg(fd, msg, flags);
+	}
 	if (!msg) {
 		rc = -EFAULT;
 		goto out;

@@ -27,8 +27,12 @@
 #define SKIFF_SKIFF_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -87,6 +91,28 @@ int skiff_fcntl(int fd, int cmd, ... /* int arg */);
 int skiff_ioctl(int fd, unsigned long req, ... /* void *arg */);
 int skiff_close(int fd);
 int skiff_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+int skiff_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *sigmask);
+int skiff_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv);
+int skiff_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tmo, const sigset_t *sigmask);
+/* epoll over any mix of skiff and kernel fds (epoll.c): level and edge triggered,
+ * EPOLLONESHOT; EPOLLEXCLUSIVE is accepted. */
+int skiff_epoll_create(int size);
+int skiff_epoll_create1(int flags);
+int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int skiff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms);
+int skiff_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms, const sigset_t *sigmask);
+
+/* ---- the rest of the fd calls, for every fd of a program ---- */
+ssize_t skiff_read(int fd, void *buf, size_t len);
+ssize_t skiff_write(int fd, const void *buf, size_t len);
+ssize_t skiff_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t skiff_writev(int fd, const struct iovec *iov, int iovcnt);
+int skiff_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
+int skiff_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *timeout);
+ssize_t skiff_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
+int skiff_dup(int fd);
+int skiff_dup2(int fd, int newfd);
+int skiff_dup3(int fd, int newfd, int flags);
 /* Is fd a skiff socket? */
 int skiff_is_socket(int fd);
 
