@@ -862,6 +862,21 @@ int skiff_tcp_shutdown(struct skiff_stack *st, struct skiff_tcp_sock *sk, int ho
 	return 0;
 }
 
+unsigned skiff_tcp_unfinished(struct skiff_stack *st)
+{
+	struct skiff_tcp_table *t = tcp_tab(st);
+	unsigned n = 0;
+	if (!t)
+		return 0;
+	for (unsigned i = 0; i < t->cap; i++) {
+		const struct skiff_tcp_sock *sk = &t->socks[i];
+		if (sk->in_use && sk->orphan && sk->state != SKIFF_TCP_CLOSED && sk->state != SKIFF_TCP_LISTEN &&
+		    sk->state != SKIFF_TCP_FIN_WAIT_2 && sk->state != SKIFF_TCP_TIME_WAIT)
+			n++;
+	}
+	return n;
+}
+
 void skiff_tcp_close(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 {
 	bool unread = sk->rq_bytes > sk->rq_off || skiff_tcp_ooo_bytes(&sk->ooo);

@@ -197,6 +197,9 @@ int skiff_tcp_shutdown(struct skiff_stack *st, struct skiff_tcp_sock *sk, int ho
 /* The user's close: orderly (FIN after the data) or abortive (RST: unread data,
  * or SO_LINGER with zero time). The TCB finishes on its own and frees itself. */
 void skiff_tcp_close(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);
+/* Connections closed by the user that still have data or a FIN to deliver (not
+ * yet in FIN-WAIT-2, TIME-WAIT or CLOSED): what a process waits for at exit. */
+unsigned skiff_tcp_unfinished(struct skiff_stack *st);
 unsigned skiff_tcp_events(const struct skiff_tcp_sock *sk);
 /* Pending error, cleared (SO_ERROR). */
 int skiff_tcp_take_error(struct skiff_tcp_sock *sk);

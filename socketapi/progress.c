@@ -28,6 +28,7 @@ static void *progress_main(void *arg)
 {
 	struct skiff_rt *rt = arg;
 	tls_progress_thread = true;
+	skiff_tls_in_call = 1; /* under the preload, every call this thread makes is libc's */
 	atomic_store(&rt->pt_efd, rt_thread_efd());
 	while (!atomic_load(&rt->pt_stop)) {
 		uint64_t last = atomic_load_explicit(&rt->app_progress_ns, memory_order_relaxed);

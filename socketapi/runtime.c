@@ -85,6 +85,8 @@ struct skiff_rt *rt_current(int *instance)
 
 /* ---- clock ---- */
 
+__thread int skiff_tls_in_call __attribute__((tls_model("initial-exec")));
+
 uint64_t rt_mono_ns(void)
 {
 	struct timespec ts;

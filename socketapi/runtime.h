@@ -77,6 +77,11 @@ struct skiff_rt {
 	struct skiff_rt *reg_next;         /* registry of live runtimes */
 };
 
+/* Non-zero while this thread runs skiff code (a preload wrapper's call, the
+ * progress thread): the preload library sends every call such a thread makes
+ * straight to libc, so skiff's own socket()/close()/poll() are the kernel's. */
+extern __thread int skiff_tls_in_call __attribute__((tls_model("initial-exec")));
+
 /* Real monotonic time (busy-poll budgets are measured in it, never in a fake clock). */
 uint64_t rt_mono_ns(void);
 static inline uint64_t rt_now(const struct skiff_rt *rt) { return rt->now_fn(rt->now_ctx); }

@@ -8,6 +8,7 @@ PKGS=(
   libcmocka-dev libbenchmark-dev
   libdpdk-dev libbpf-dev libxdp-dev bpftool
   python3 python3-scapy tshark iproute2 ethtool iputils-ping sockperf
+  iperf3 nginx-light redis-server redis-tools wrk curl libpython3.11-testsuite
 )
 
 missing=()
