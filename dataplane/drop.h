@@ -13,7 +13,7 @@
 	DROP(ETH_BAD_SRC,        "eth: source MAC is multicast/broadcast (IEEE 802.3)") \
 	DROP(ETH_UNKNOWN_TYPE,   "eth: ethertype not handled") \
 	DROP(ETH_VLAN_MISMATCH,  "eth: 802.1Q tag does not match the interface VLAN") \
-	DROP(ETH_NO_IFACE,       "eth: frame arrived on an interface index the stack does not have") \
+	DROP(ETH_NO_IFACE,       "eth: frame arrived on an interface index the stack does not have (or on the loopback)") \
 	DROP(ARP_SHORT,          "arp: shorter than 28 bytes (RFC 826)") \
 	DROP(ARP_UNSUPPORTED,    "arp: hardware/protocol type or lengths not Ethernet/IPv4 (RFC 826)") \
 	DROP(ARP_BAD_OP,         "arp: opcode neither request nor reply (RFC 826)") \
@@ -34,6 +34,7 @@
 	DROP(IP4_UNKNOWN_PROTO,  "ip4: no handler for the protocol; protocol unreachable sent (RFC 1122 3.2.2.1)") \
 	DROP(IP4_NO_ROUTE,       "ip4: output found no route (RFC 1812 5.2.4)") \
 	DROP(IP4_NO_BUF,         "ip4: output could not get a buffer for a header or fragment") \
+	DROP(IP4_OUT_LOOPBACK_SRC, "ip4: output from a 127/8 source towards a device (RFC 1122 3.2.1.3 (g))") \
 	DROP(REASM_BAD_FRAG,     "reasm: fragment length not a multiple of 8 with MF, or empty (RFC 791)") \
 	DROP(REASM_TOO_BIG,      "reasm: fragment would end past 65535 bytes (RFC 791; ping of death)") \
 	DROP(REASM_OVERLAP,      "reasm: overlapping fragment, whole datagram dropped (RFC 5722 rule applied to IPv4)") \

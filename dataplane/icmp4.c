@@ -160,8 +160,8 @@ static bool may_send_error(struct skiff_stack *st, const struct skiff_pkt *orig,
 	if (oip->frag & IP4_OFF_MASK)
 		return false;
 	if (oip->src == 0 || ip4_is_multicast(oip->src) || skiff_stack_is_bcast4(st, oip->src) ||
-	    ip4_is_loopback(oip->src) || ip4_is_class_e(oip->src))
-		return false;
+	    (ip4_is_loopback(oip->src) && !(orig->flags & SKIFF_PKT_LOCAL)) || ip4_is_class_e(oip->src))
+		return false; /* 127/8: only about what the in-stack loopback carried (loopback.c) */
 	if (oip->proto == IPPROTO_ICMP_) {
 		size_t avail = (size_t)(orig->off + orig->len) - orig->l3_off;
 		const uint8_t *ic = orig->head + orig->l3_off + oip->ihl;

@@ -3,6 +3,9 @@
  *   total length within [IHL, frame] (trim link padding) → source address sane
  *   (RFC 1812 5.3.7) → destination not martian → destination is ours (no
  *   forwarding: RFC 1122 3.3.4.2) → reassemble fragments → demux by protocol.
+ * 127/8 as source or destination passes only on frames the stack looped back
+ * itself (SKIFF_PKT_LOCAL: the in-stack loopback, loopback.c), never from a
+ * device (RFC 1122 3.2.1.3 (g)).
  * Each failed check is a named drop. Options are accepted and skipped (RFC 1122
  * 3.2.1.8: a host must pass unknown options silently).
  */
@@ -36,6 +39,7 @@ void skiff_ip4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 {
 	const uint8_t *h = skiff_pkt_data(p);
 	struct ip4_repr ip;
+	bool local;
 
 	st->ctr.ip4_in++;
 	if (ip4_parse(h, p->len, &ip)) {
@@ -60,16 +64,17 @@ void skiff_ip4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 	}
 	skiff_pkt_trim(p, ip.total_len); /* Ethernet minimum-size padding */
 	/* RFC 1122 3.2.1.3 (a): 0.0.0.0 only as the source of a host that does not
-	 * know its address yet, so only towards the limited broadcast; our own
-	 * addresses only on datagrams we looped back ourselves. */
-	if (ip4_is_multicast(ip.src) || ip4_is_limited_bcast(ip.src) || ip4_is_loopback(ip.src) ||
+	 * know its address yet, so only towards the limited broadcast; (g) 127/8
+	 * and our own addresses only on datagrams we looped back ourselves (the
+	 * loopback, loopback.c): never from a device. */
+	local = (p->flags & SKIFF_PKT_LOCAL) != 0;
+	if (ip4_is_multicast(ip.src) || ip4_is_limited_bcast(ip.src) || (ip4_is_loopback(ip.src) && !local) ||
 	    ip4_is_class_e(ip.src) || (ip4_is_zeronet(ip.src) && (ip.src != 0 || !ip4_is_limited_bcast(ip.dst))) ||
-	    skiff_stack_is_bcast4(st, ip.src) ||
-	    (!(p->flags & SKIFF_PKT_LOCAL) && skiff_stack_local4(st, ip.src) >= 0)) {
+	    skiff_stack_is_bcast4(st, ip.src) || (!local && skiff_stack_local4(st, ip.src) >= 0)) {
 		skiff_drop(st, SKIFF_DROP_IP4_BAD_SRC, p);
 		return;
 	}
-	if (ip4_is_loopback(ip.dst) || ip4_is_zeronet(ip.dst) || ip4_is_class_e(ip.dst)) {
+	if ((ip4_is_loopback(ip.dst) && !local) || ip4_is_zeronet(ip.dst) || ip4_is_class_e(ip.dst)) {
 		skiff_drop(st, SKIFF_DROP_IP4_MARTIAN_DST, p);
 		return;
 	}

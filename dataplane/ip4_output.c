@@ -5,8 +5,10 @@
  * its offset and MF flag — no copy. A chain that does not fit the rules (a piece
  * too long for the MTU, a middle piece not a multiple of 8) is re-cut by copying
  * into fresh frames first. Then the neighbour layer frames and sends the pieces —
- * or, for a datagram to one of our own addresses, the pieces join the stack's
- * local queue and skiff_stack_poll() feeds them to input (as Linux's loopback).
+ * or, for a datagram to one of our own addresses or through the loopback
+ * interface (127/8, loopback.c), the pieces join the stack's local queue and
+ * skiff_stack_poll() feeds them to input (as Linux's loopback). A 127/8 source
+ * never goes towards a device (RFC 1122 3.2.1.3 (g)).
  * IDs: one counter per destination hash bucket (as Linux's ip_idents), so the ID
  * sequence one peer sees tells it nothing about traffic to others.
  */
@@ -112,10 +114,16 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	uint32_t total = skiff_pkt_chain_len(chain), off = 0;
 	struct ip4_repr ip;
 	struct skiff_pkt *p;
+	bool local;
 
 	if (!ifc) {
 		skiff_drop(st, SKIFF_DROP_IP4_NO_ROUTE, chain);
 		return -ENETUNREACH;
+	}
+	local = skiff_route_is_local4(st, rt, tx->dst);
+	if (!local && ip4_is_loopback(tx->src)) { /* RFC 1122 3.2.1.3 (g): 127/8 stays inside */
+		skiff_drop(st, SKIFF_DROP_IP4_OUT_LOOPBACK_SRC, chain);
+		return -EINVAL;
 	}
 	if (total + IP4_HDR_LEN > 65535) {
 		skiff_pkt_free(chain);
@@ -164,8 +172,9 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	if (chain->chain)
 		st->ctr.ip4_frag_out++;
 	/* the route lookup marks a local destination by answering it as its own
-	 * source (route.c): no second scan of the addresses per packet */
-	if (rt->src == tx->dst) {
+	 * source, or by the loopback interface (route.c): no second scan of the
+	 * addresses per packet */
+	if (local) {
 		output_local(st, rt->ifindex, chain);
 		return 0;
 	}

@@ -1,6 +1,8 @@
 /* route.c — IPv4 longest-prefix-match table (RFC 1812 5.2.4.3 route selection:
- * longest match, then best metric). add keeps the array sorted; lookup scans from
- * the longest prefix and returns the first usable (interface up) entry.
+ * longest match, then best metric). add keeps the array sorted; lookup answers
+ * 127/8 (loopback) and our own addresses first, as Linux's local table, then
+ * scans from the longest prefix and returns the first usable (interface up)
+ * entry.
  */
 #include "route.h"
 
@@ -115,7 +117,7 @@ static uint32_t pick_src(const struct skiff_iface *ifc, uint32_t nexthop)
 static int first_up_iface(struct skiff_stack *st)
 {
 	for (int i = 0; i < SKIFF_MAX_IFACES; i++)
-		if (st->ifaces[i].used && st->ifaces[i].up && st->ifaces[i].n_v4)
+		if (st->ifaces[i].used && st->ifaces[i].up && st->ifaces[i].n_v4 && !st->ifaces[i].loopback)
 			return i;
 	return -1;
 }
@@ -126,9 +128,19 @@ int skiff_route_lookup4(struct skiff_stack *st, uint32_t dst, int oif, struct sk
 	struct skiff_iface *ifc;
 	int local;
 
-	/* 127/8 and 0/8 are the host's loopback, which this stack does not serve
-	 * (issue "LD_PRELOAD" adds in-process loopback); class E is reserved. */
-	if (ip4_is_loopback(dst) || ip4_is_zeronet(dst) || ip4_is_class_e(dst))
+	/* 127/8: the in-stack loopback when it is on (loopback.c), from 127.0.0.1
+	 * (Linux "local 127.0.0.0/8 dev lo src 127.0.0.1"), else the host's, which
+	 * this stack does not serve. 0/8 is "this network", class E reserved. */
+	if (ip4_is_loopback(dst)) {
+		ifc = skiff_stack_iface(st, st->lo_ifindex);
+		if (!ifc || !ifc->up)
+			return -ENETUNREACH;
+		res->ifindex = st->lo_ifindex;
+		res->nexthop = dst;
+		res->src = pick_src(ifc, dst);
+		return 0;
+	}
+	if (ip4_is_zeronet(dst) || ip4_is_class_e(dst))
 		return -ENETUNREACH;
 	/* One of our own addresses: looped back, from itself (Linux's local table). */
 	local = skiff_stack_local4(st, dst);
@@ -163,4 +175,19 @@ int skiff_route_lookup4(struct skiff_stack *st, uint32_t dst, int oif, struct sk
 		return 0;
 	}
 	return -ENETUNREACH;
+}
+
+bool skiff_route_is_local4(const struct skiff_stack *st, const struct skiff_route_res4 *rt, uint32_t dst)
+{
+	/* own addresses resolve to themselves as the source (lookup above); all of
+	 * the loopback's traffic stays inside */
+	return rt->src == dst || (st->lo_ifindex >= 0 && rt->ifindex == st->lo_ifindex);
+}
+
+int skiff_route_check_src4(const struct skiff_stack *st, const struct skiff_route_res4 *rt, uint32_t src, uint32_t dst)
+{
+	/* RFC 1122 3.2.1.3 (g): 127/8 must not appear outside the host */
+	if (ip4_is_loopback(src) && !skiff_route_is_local4(st, rt, dst))
+		return -EINVAL; /* Linux __mkroute_output */
+	return 0;
 }

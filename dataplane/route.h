@@ -8,6 +8,7 @@
 #ifndef SKIFF_ROUTE_H
 #define SKIFF_ROUTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct skiff_stack;
@@ -36,9 +37,17 @@ int skiff_route_del4(struct skiff_stack *st, uint32_t prefix, unsigned plen, uin
 /* Remove every route through an interface that used `src_addr`'s connected prefix. */
 void skiff_route_flush_if4(struct skiff_stack *st, int ifindex, uint32_t prefix, unsigned plen);
 /* 0 and *res filled, or -ENETUNREACH. Limited broadcast and multicast resolve to the
- * first up interface (or `oif` when >= 0). One of our own addresses resolves to
- * its interface with src == dst, and only such a destination does: ip4_output
- * loops those back. 127/8, 0/8 and class E are unreachable. */
+ * first up device interface (or `oif` when >= 0). One of our own addresses resolves
+ * to its interface with src == dst, and only such a destination does (besides the
+ * loopback's); ip4_output loops those back. 127/8 resolves to the loopback interface
+ * from 127.0.0.1 when loopback is on (stack.h skiff_stack_enable_loopback), and is
+ * unreachable when it is off; 0/8 and class E are unreachable. `oif` does not
+ * apply to local destinations (own addresses, 127/8). */
 int skiff_route_lookup4(struct skiff_stack *st, uint32_t dst, int oif, struct skiff_route_res4 *res);
+/* Does a route from lookup4(dst) stay inside the stack (own address or loopback)? */
+bool skiff_route_is_local4(const struct skiff_stack *st, const struct skiff_route_res4 *rt, uint32_t dst);
+/* May a datagram from src use this route? -EINVAL for a 127/8 source on a route
+ * that leaves through a device (RFC 1122 3.2.1.3 (g), Linux's errno), else 0. */
+int skiff_route_check_src4(const struct skiff_stack *st, const struct skiff_route_res4 *rt, uint32_t src, uint32_t dst);
 
 #endif

@@ -2,7 +2,10 @@
  * points, and small shared helpers (RNG, token buckets, transmit ring).
  *
  * input: for each frame of the burst → eth_input (→ arp | ip4 → icmp | udp).
- * poll: timer wheel (ARP retries and ageing, reassembly timeouts).
+ * poll: frames looped back (to our own addresses; 127/8 with loopback on, see
+ *   loopback.c) → ip4_input, in rounds while they answer each other (bounded),
+ *   then the timer wheel (ARP, reassembly, TCP timers), then what the timers
+ *   looped back.
  * tx: protocol output → eth_output → iface tx ring → tx_drain by the caller.
  */
 #include "stack.h"
@@ -146,6 +149,7 @@ int skiff_stack_create(const struct skiff_stack_config *cfg, uint64_t now, struc
 		return -ENOMEM;
 	st->cfg = *cfg;
 	st->now = now;
+	st->lo_ifindex = -1;
 	seed = cfg->seed;
 	st->rng[0] = splitmix(&seed);
 	st->rng[1] = splitmix(&seed);
@@ -244,6 +248,9 @@ int skiff_stack_local4(const struct skiff_stack *st, uint32_t addr)
 			if (ifc->v4[k].addr == addr)
 				return i;
 	}
+	/* as Linux's "local 127.0.0.0/8 dev lo": the whole prefix, not just 127.0.0.1 */
+	if (st->lo_ifindex >= 0 && ip4_is_loopback(addr))
+		return st->lo_ifindex;
 	return -1;
 }
 
@@ -269,8 +276,8 @@ int skiff_stack_add_addr4(struct skiff_stack *st, int ifindex, uint32_t addr, un
 	struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
 	int rc;
 
-	if (!ifc || plen == 0 || plen > 32)
-		return -EINVAL;
+	if (!ifc || ifc->loopback || plen == 0 || plen > 32)
+		return -EINVAL; /* the loopback holds 127.0.0.1/8 and nothing else */
 	if (addr == 0 || ip4_is_multicast(addr) || ip4_is_limited_bcast(addr) || ip4_is_class_e(addr) ||
 	    ip4_is_zeronet(addr))
 		return -EINVAL;
@@ -293,7 +300,7 @@ int skiff_stack_add_addr4(struct skiff_stack *st, int ifindex, uint32_t addr, un
 int skiff_stack_del_addr4(struct skiff_stack *st, int ifindex, uint32_t addr)
 {
 	struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
-	if (!ifc)
+	if (!ifc || ifc->loopback)
 		return -EINVAL;
 	for (unsigned k = 0; k < ifc->n_v4; k++) {
 		if (ifc->v4[k].addr != addr)
@@ -318,7 +325,7 @@ void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **p
 
 	if (now > st->now)
 		st->now = now;
-	if (!ifc || !ifc->up) {
+	if (!ifc || !ifc->up || ifc->loopback) { /* the loopback has no device: it only loops */
 		for (unsigned i = 0; i < n; i++)
 			skiff_drop(st, SKIFF_DROP_ETH_NO_IFACE, pkts[i]);
 		return;
@@ -335,12 +342,17 @@ void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **p
 	}
 }
 
-void skiff_stack_poll(struct skiff_stack *st, uint64_t now)
+/* Rounds of looped-back delivery per poll: a reply to a looped frame loops too
+ * (a TCP handshake is 3 rounds, data and its ACK 2), and is delivered in the same
+ * poll up to this bound, so an exchange inside the stack does not wait for
+ * another poll that may not come soon (a runtime's threads asleep); the bound
+ * keeps two sockets feeding each other from holding the poll forever. */
+#define LOCAL_ROUNDS 8
+
+static void deliver_local(struct skiff_stack *st, uint64_t now)
 {
-	if (now > st->now)
-		st->now = now;
-	if (st->local_head) {
-		/* only what is queued now: replies to looped datagrams wait for the next poll */
+	for (unsigned r = 0; r < LOCAL_ROUNDS && st->local_head; r++) {
+		/* a round is what is queued now; what it sends back is the next round */
 		struct skiff_pkt *p = st->local_head;
 		st->local_head = st->local_tail = NULL;
 		while (p) {
@@ -355,7 +367,15 @@ void skiff_stack_poll(struct skiff_stack *st, uint64_t now)
 			p = nx;
 		}
 	}
+}
+
+void skiff_stack_poll(struct skiff_stack *st, uint64_t now)
+{
+	if (now > st->now)
+		st->now = now;
+	deliver_local(st, now);
 	skiff_timer_run(st, &st->timers, now);
+	deliver_local(st, now); /* what the timers sent ourselves (delayed ACKs, retransmissions) */
 }
 
 uint64_t skiff_stack_next_deadline(struct skiff_stack *st)

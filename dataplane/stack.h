@@ -77,6 +77,7 @@ struct skiff_if_addr4 {
 struct skiff_iface {
 	bool used;
 	bool up;
+	bool loopback;               /* the in-stack loopback (loopback.c): never a device, all of 127/8 is its */
 	uint16_t index;
 	char name[SKIFF_IFNAMSIZ];
 	uint8_t mac[6];
@@ -125,6 +126,7 @@ struct skiff_stack {
 	uint64_t now;                /* last time the caller gave us */
 	uint64_t rng[2];             /* xorshift128+ state */
 	uint32_t route_gen;          /* bumped on every route or address change: cached routes recheck */
+	int lo_ifindex;              /* the loopback interface, -1 while loopback is off (loopback.c) */
 	uint64_t ip_id_key;          /* keys the destination hash that picks an ID counter */
 	uint16_t ip_ids[SKIFF_IP_ID_BUCKETS]; /* IPv4 identification counters (random starts) */
 	struct skiff_iface ifaces[SKIFF_MAX_IFACES];
@@ -138,7 +140,8 @@ struct skiff_stack {
 	struct skiff_counters ctr;
 	/* sockets whose readiness changed since the caller last looked */
 	struct skiff_udp_sock *ready_head;
-	/* datagrams sent to one of our own addresses, fed back to input by poll() */
+	/* datagrams sent to one of our own addresses (or to 127/8 with loopback on),
+	 * fed back to input by poll() */
 	struct skiff_pkt *local_head, *local_tail;
 };
 
@@ -152,14 +155,30 @@ struct skiff_iface *skiff_stack_iface(struct skiff_stack *st, int ifindex);
 /* Adds addr/plen (host order), its connected route, and sends a gratuitous ARP. */
 int skiff_stack_add_addr4(struct skiff_stack *st, int ifindex, uint32_t addr, unsigned plen, uint64_t now);
 int skiff_stack_del_addr4(struct skiff_stack *st, int ifindex, uint32_t addr);
-/* Is addr one of ours (on any interface)? Returns the ifindex or -1. */
+/* Is addr one of ours (on any interface)? Returns the ifindex or -1. With
+ * loopback on, every 127/8 address is ours, on the loopback interface. */
 int skiff_stack_local4(const struct skiff_stack *st, uint32_t addr);
+/* Loopback (loopback.c): serve 127.0.0.0/8 inside the stack, as Linux's lo with
+ * 127.0.0.1/8. Adds interface "lo" after the device interfaces (call it last:
+ * a runtime maps devices to interfaces 0..n-1) whose frames come from `pool`, or
+ * with pool NULL from the first interface's pool; mtu 0: that interface's MTU
+ * (pool NULL) or 1500. Returns the loopback's ifindex, or -EEXIST (already on),
+ * -ENODEV (pool NULL and no interface), -EINVAL (frames too small for mtu),
+ * -ENOSPC (no interface slot). Off until called; there is no turning it off. */
+int skiff_stack_enable_loopback(struct skiff_stack *st, struct skiff_pool *pool, uint16_t mtu);
+/* Does the stack hold the other end of a 127/8 flow: a TCP listener (proto 6) or
+ * a UDP socket (proto 17) for addr:port (bound to addr or the wildcard)? false
+ * when loopback is off or addr is not 127/8. For the socket layer, which sends a
+ * connect/sendto to 127/8 to the kernel when the peer is not here (as Onload's
+ * client loopback: the listener may be another process's, in the kernel). */
+bool skiff_stack_loopback_peer4(struct skiff_stack *st, uint8_t proto, uint32_t addr, uint16_t port);
 /* Is addr a directed broadcast of one of our subnets? */
 bool skiff_stack_is_bcast4(const struct skiff_stack *st, uint32_t addr);
 
 /* Receive a burst from interface ifindex. Ownership of every packet moves to the stack. */
 void skiff_stack_input(struct skiff_stack *st, int ifindex, struct skiff_pkt **pkts, unsigned n, uint64_t now);
-/* Deliver frames looped back to our own addresses, then run due timers. */
+/* Deliver frames looped back to our own addresses (and what they loop back in
+ * turn, a bounded number of rounds), run due timers, deliver what those looped. */
 void skiff_stack_poll(struct skiff_stack *st, uint64_t now);
 /* Earliest time the stack needs poll() again (UINT64_MAX: only on input; st->now
  * when looped-back frames wait). */

@@ -530,6 +530,8 @@ int skiff_tcp_connect(struct skiff_stack *st, struct skiff_tcp_sock *sk, const s
 		return rc;
 	if (ip4_is_multicast(addr->v4) || skiff_stack_is_bcast4(st, addr->v4))
 		return -ENETUNREACH;
+	if (sk->addr_locked && (rc = skiff_route_check_src4(st, &rt, sk->laddr.v4, addr->v4)) != 0)
+		return rc; /* bound to 127/8, connecting through a device */
 	if (!sk->addr_locked)
 		sk->laddr = skiff_addr_v4(rt.src);
 	if (!sk->bound) {

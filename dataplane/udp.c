@@ -273,6 +273,10 @@ int skiff_udp_connect(struct skiff_stack *st, struct skiff_udp_sock *sk, const s
 		return rc;
 	if (skiff_stack_is_bcast4(st, addr->v4) && !sk->broadcast)
 		return -EACCES;
+	/* a 127/8 source (bound, or kept from an earlier connect) stays inside */
+	rc = skiff_route_check_src4(st, &rt, skiff_addr_is_any(&sk->laddr) ? rt.src : sk->laddr.v4, addr->v4);
+	if (rc)
+		return rc;
 	/* Autobind first (Linux inet_dgram_connect), then set the source (Linux
 	 * ip4_datagram_connect): autobind resets an unlocked address to the wildcard. */
 	rc = autobind(st, sk);
@@ -286,6 +290,15 @@ int skiff_udp_connect(struct skiff_stack *st, struct skiff_udp_sock *sk, const s
 	sk->rport = port;
 	sk->connected = true;
 	return 0;
+}
+
+bool skiff_udp_port_open4(struct skiff_stack *st, uint32_t addr, uint16_t port, int ifindex)
+{
+	for (const struct skiff_udp_sock *s = st->udp->hash[port_bucket(port)]; s; s = s->hnext)
+		if (s->lport == port && (skiff_addr_is_any(&s->laddr) || s->laddr.v4 == addr) &&
+		    (s->bound_ifindex < 0 || s->bound_ifindex == ifindex))
+			return true;
+	return false;
 }
 
 /* Best socket for a unicast datagram (Linux compute_score: each exact match +4). */
@@ -615,6 +628,9 @@ long skiff_udp_send(struct skiff_stack *st, struct skiff_udp_sock *sk, const str
 		return rc;
 	saddr = (!skiff_addr_is_any(&sk->laddr) && !ip4_is_multicast(sk->laddr.v4) &&
 		 !skiff_stack_is_bcast4(st, sk->laddr.v4)) ? sk->laddr.v4 : rt.src;
+	rc = skiff_route_check_src4(st, &rt, saddr, daddr);
+	if (rc)
+		return rc; /* bound to 127/8, sending through a device */
 	ifc = skiff_stack_iface(st, rt.ifindex);
 	/* Cut into pieces as we copy: one frame if it fits the MTU, else fragments. */
 	left = (uint32_t)len + UDP_HDR_LEN;

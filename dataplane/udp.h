@@ -76,6 +76,9 @@ int skiff_udp_set_sndbuf(struct skiff_stack *st, struct skiff_udp_sock *sk, int 
 int skiff_udp_take_error(struct skiff_udp_sock *sk);
 /* Pop the next socket whose readiness changed (NULL when none). */
 struct skiff_udp_sock *skiff_udp_ready_pop(struct skiff_stack *st);
+/* Is a socket bound to port on addr (or the wildcard), arriving on ifindex? Any
+ * such socket, connected or not: what a sender can hope to reach. */
+bool skiff_udp_port_open4(struct skiff_stack *st, uint32_t addr, uint16_t port, int ifindex);
 
 /* Dataplane-internal entry points. */
 int skiff_udp_table_create(struct skiff_stack *st);

@@ -4,8 +4,10 @@
  * copy/skb mode; dpdk: EAL from the first dpdk interface, the port) → one stack
  * (seeded from the clock and the pid) with an interface per device → addresses
  * (and into the steering program) → gateway as the default route, routes →
- * runtime, attach, busy poll, progress thread. Any failure: close in reverse,
- * one line in err.
+ * loopback ([offload] loopback: 127/8 inside the stack, frames from a pool of
+ * its own so looped traffic never pins device frames; after the devices, which
+ * the runtime maps to interfaces 0..n-1) → runtime, attach, busy poll, progress
+ * thread. Any failure: close in reverse, one line in err.
  */
 #include "boot.h"
 
@@ -26,6 +28,13 @@
 #ifdef SKIFF_HAVE_DPDK
 #include "drivers/dpdk.h"
 #endif
+
+/* The loopback's frames: as a device's (2 KiB behind the headroom, MTU 1500, so
+ * socket buffers account for them alike); 8192 of them (18 MiB, touched only as
+ * used) hold the receive queues of dozens of looped sockets. */
+#define BOOT_LO_FRAMES 8192u
+#define BOOT_LO_BUF (2048u + SKIFF_HEADROOM)
+#define BOOT_LO_MTU 1500
 
 static uint64_t mono_ns(void)
 {
@@ -83,6 +92,7 @@ void skiff_boot_close(struct skiff_boot *b)
 		return;
 	skiff_rt_destroy(b->rt);
 	skiff_stack_destroy(b->st);
+	skiff_mempool_destroy(b->lo_pool); /* after the stack: its queues held these frames */
 	for (unsigned i = b->ndevs; i-- > 0;)
 		skiff_dev_close(b->devs[i]);
 	free(b);
@@ -152,6 +162,15 @@ int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char 
 				snprintf(err, errlen, "interface %s: route %u: %s", f->name, k + 1, strerror(-rc));
 				goto fail;
 			}
+		}
+	}
+	if (c->loopback) {
+		rc = skiff_mempool_create(BOOT_LO_FRAMES, BOOT_LO_BUF, &b->lo_pool);
+		if (!rc)
+			rc = skiff_stack_enable_loopback(b->st, skiff_mempool_pool(b->lo_pool), BOOT_LO_MTU);
+		if (rc < 0) {
+			snprintf(err, errlen, "loopback: %s", strerror(-rc));
+			goto fail;
 		}
 	}
 	rc = skiff_rt_create(&b->rt);

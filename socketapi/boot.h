@@ -1,7 +1,9 @@
 /* boot.h — bring a configuration to life: open every [interface] of a struct
  * skiff_config on its driver, one stack with those interfaces, addresses (also
- * registered with the XDP steering program), gateway and routes, a runtime with
- * the stack attached, busy-poll time and the progress thread as configured.
+ * registered with the XDP steering program), gateway and routes, the in-stack
+ * loopback for 127/8 when [offload] loopback is on (its own frame pool, MTU
+ * 1500), a runtime with the stack attached, busy-poll time and the progress
+ * thread as configured.
  * What `skiff run`, the preload library and `skiff-echo --config` start from.
  *
  * A failure closes whatever was opened and says which interface and what in
@@ -19,6 +21,7 @@
 struct skiff_rt;
 struct skiff_stack;
 struct skiff_dev;
+struct skiff_mempool;
 
 struct skiff_boot {
 	struct skiff_rt *rt;
@@ -27,6 +30,7 @@ struct skiff_boot {
 	unsigned ndevs;
 	struct skiff_dev *devs[SKIFF_CFG_IFACES];
 	void *steer[SKIFF_CFG_IFACES]; /* afxdp: the steering program, else NULL */
+	struct skiff_mempool *lo_pool; /* [offload] loopback: frames of the in-stack loopback, else NULL */
 };
 
 int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char *err, size_t errlen);

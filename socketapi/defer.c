@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dataplane/addr.h"
 #include "dataplane/route.h"
 #include "fdtable.h"
 #include "runtime.h"
@@ -160,10 +161,10 @@ static enum verdict decide(const struct skiff_sock *s, enum sock_defer_op op, co
 	a = ntohl(sin.sin_addr.s_addr);
 	if (op == DEFER_BIND) {
 		if (a == INADDR_ANY) {
+			/* an offloaded port: skiff's; any other the kernel binds (it picks port
+			 * 0's number), and the first connect/sendto decides, keeping the port */
 			uint16_t port = ntohs(sin.sin_port);
-			if (port == 0)
-				return V_KBIND;
-			return skiff_config_port_offloaded(&g_pol.cfg, port) ? V_STACK : V_KERNEL;
+			return port && skiff_config_port_offloaded(&g_pol.cfg, port) ? V_STACK : V_KBIND;
 		}
 		rt_lock(g_pol.rt, g_pol.instance);
 		ours = skiff_stack_local4(rt_stack(g_pol.rt, g_pol.instance), a) >= 0;
@@ -173,7 +174,12 @@ static enum verdict decide(const struct skiff_sock *s, enum sock_defer_op op, co
 	if (a == INADDR_ANY)
 		return V_KERNEL; /* Linux sends to 0.0.0.0 on loopback */
 	rt_lock(g_pol.rt, g_pol.instance);
-	ours = skiff_route_lookup4(rt_stack(g_pol.rt, g_pol.instance), a, -1, &res) == 0;
+	if (ip4_is_loopback(a)) /* in-process loopback: only if the other end is in the stack */
+		ours = skiff_stack_loopback_peer4(rt_stack(g_pol.rt, g_pol.instance),
+						  s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP, a,
+						  ntohs(sin.sin_port));
+	else
+		ours = skiff_route_lookup4(rt_stack(g_pol.rt, g_pol.instance), a, -1, &res) == 0;
 	rt_unlock(g_pol.rt, g_pol.instance);
 	(void)ds;
 	return ours ? V_STACK : V_KERNEL;

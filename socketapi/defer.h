@@ -6,9 +6,12 @@
  * a call shows where its traffic goes:
  *   bind to an address of a bypass interface, or to INADDR_ANY with a port the
  *     [offload] ports list names                                → skiff
- *   bind to INADDR_ANY port 0 → the kernel binds (and picks the port); the
- *     socket stays undecided and keeps that port if it later moves to skiff
- *   connect / sendto a destination routed through a bypass interface → skiff
+ *   bind to INADDR_ANY with another port (or 0) → the kernel binds (and picks
+ *     port 0's number); the socket stays undecided and keeps that port if it
+ *     later moves to skiff
+ *   connect / sendto a destination routed through a bypass interface → skiff;
+ *     to 127/8 (loopback on) only when the stack holds the listener or bound
+ *     UDP socket there (else it is another process's, in the kernel)
  *   anything else (other addresses, listen without such a bind)   → the kernel
  * Moving to skiff happens in place (the same struct skiff_sock, so dup'd fds and
  * epoll registrations follow): the dataplane socket is attached, O_NONBLOCK is

@@ -974,6 +974,19 @@ static void tr_ip4_no_buf(struct harness *h)
 	skiff_pkt_free(only);
 	skiff_mempool_destroy(mp);
 }
+static void tr_ip4_out_loopback_src(struct harness *h)
+{
+	/* UDP and TCP refuse a 127/8 source towards a device first (-EINVAL);
+	 * ip4_output is the backstop, e.g. for a connection whose route moved */
+	struct skiff_route_res4 rt;
+	struct skiff_ip4_tx tx = { IP(127, 0, 0, 1), H_PEER_IP, 253, 64, 0, false };
+	struct skiff_pkt *p = skiff_pool_get(skiff_mempool_pool(h->mp));
+	assert_true(skiff_stack_enable_loopback(h->st, NULL, 0) >= 0);
+	assert_int_equal(skiff_route_lookup4(h->st, H_PEER_IP, -1, &rt), 0);
+	memcpy(skiff_pkt_put(p, 8), "8 bytes!", 8);
+	assert_int_equal(skiff_ip4_output(h->st, &rt, &tx, p, h->now), -EINVAL);
+	assert_int_equal(h_tx_count(h), 0);
+}
 static void tr_reasm_bad_frag(struct harness *h) { frag(h, 1, 0, true, 12); }
 static void tr_reasm_too_big(struct harness *h) { frag(h, 1, 65528, false, 16); }
 static void tr_reasm_overlap(struct harness *h)
@@ -1114,6 +1127,7 @@ static const struct trigger triggers[SKIFF_DROP_MAX] = {
 	[SKIFF_DROP_IP4_UNKNOWN_PROTO] = { NULL, tr_ip4_unknown_proto },
 	[SKIFF_DROP_IP4_NO_ROUTE] = { NULL, tr_ip4_no_route },
 	[SKIFF_DROP_IP4_NO_BUF] = { NULL, tr_ip4_no_buf },
+	[SKIFF_DROP_IP4_OUT_LOOPBACK_SRC] = { NULL, tr_ip4_out_loopback_src },
 	[SKIFF_DROP_REASM_BAD_FRAG] = { NULL, tr_reasm_bad_frag },
 	[SKIFF_DROP_REASM_TOO_BIG] = { NULL, tr_reasm_too_big },
 	[SKIFF_DROP_REASM_OVERLAP] = { NULL, tr_reasm_overlap },
