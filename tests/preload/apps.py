@@ -198,6 +198,36 @@ def exit_flush(peer, port, size):
     c.sendall(pattern(int(size), 7))
     # no close, no wait: the process ends with the data still in flight
 
+def families():
+    """What the kernel answers for the families skiff never serves: printed, so
+    a run under the preload can be compared with a run without it."""
+    for name in ("AF_CAN", "AF_BLUETOOTH", "AF_ALG", "AF_VSOCK", "AF_PACKET", "AF_NETLINK", "AF_UNIX"):
+        fam = getattr(socket, name, None)
+        if fam is None:
+            print(name, "absent")
+            continue
+        for typ in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW, socket.SOCK_SEQPACKET):
+            try:
+                s = socket.socket(fam, typ)
+                print(name, int(typ), "ok", s.family, s.type)
+                s.close()
+            except OSError as e:
+                print(name, int(typ), "errno", e.errno)
+    # SCM_RIGHTS over a UNIX socketpair: a pipe's read end crosses and still reads
+    a, b = socket.socketpair()
+    r, w = os.pipe()
+    socket.send_fds(a, [b"fd"], [r])
+    msg, fds, flags, addr = socket.recv_fds(b, 10, 1)
+    os.write(w, b"through")
+    print("scm_rights", msg, os.read(fds[0], 7))
+    # AF_NETLINK: a route dump answers
+    n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    n.bind((0, 0))
+    import struct
+    req = struct.pack("=LHHLLBxxx", 16 + 4, 18, 0x301, 1, 0, socket.AF_UNSPEC)  # RTM_GETLINK dump
+    n.send(req)
+    print("netlink", len(n.recv(65536)) > 0)
+
 # ---- kernel side ----
 
 def udp_client(host, port, count):
@@ -269,7 +299,7 @@ def sink(host, port, size, count=1):
         print("sink: %d bytes from %s" % (len(got), addr[0]), flush=True)
 
 ROLES = {
-    "udp-server": udp_server, "semantics": semantics, "fork": fork_case, "exit-flush": exit_flush,
+    "udp-server": udp_server, "semantics": semantics, "families": families, "fork": fork_case, "exit-flush": exit_flush,
     "udp-client": udp_client, "multi-client": multi_client, "sink": sink,
     "selectors-server": lambda *a: serve_loop("selectors", *a),
     "select-server": lambda *a: serve_loop("select", *a),

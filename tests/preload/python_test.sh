@@ -15,6 +15,7 @@
 #   fork: the child's new sockets are the kernel's, the parent serves on;
 #   exit: 4 MiB sent just before the process ends all arrive;
 #   no config: one warning line and the program runs on the kernel;
+#   AF_CAN/BLUETOOTH/ALG/VSOCK/PACKET/NETLINK/UNIX: the kernel's answers, unchanged;
 #   a bad config: `skiff run` stops with exit 2 and one line.
 # Exit 0 all ok, 1 a check failed, 77 skipped.
 set -u
@@ -209,7 +210,18 @@ else
 	bad "no config" "$LOG/nocfg.out" "$LOG/nocfg-sink.out"
 fi
 
-# 8. a bad config: skiff run refuses with one line
+# 8. families skiff never serves: the kernel's answers, unchanged (compared with
+# the same program without the preload), SCM_RIGHTS and netlink working
+ip netns exec "$A" $PY "$APPS" families >"$LOG/fam-kernel.out" 2>&1
+onskiff $PY "$APPS" families >"$LOG/fam-skiff.out" 2>&1
+if cmp -s "$LOG/fam-kernel.out" "$LOG/fam-skiff.out" && grep -q "scm_rights b'fd' b'through'" "$LOG/fam-skiff.out" &&
+	grep -q "netlink True" "$LOG/fam-skiff.out"; then
+	ok "other families: the kernel's answers unchanged ($(grep -c errno "$LOG/fam-skiff.out") refusals), SCM_RIGHTS, netlink"
+else
+	bad "other families differ under the preload" "$LOG/fam-kernel.out" "$LOG/fam-skiff.out"
+fi
+
+# 9. a bad config: skiff run refuses with one line
 printf '[interface %s]\ndriver = afxdp\naddres = 198.18.0.2/24\n' "$VA" >"$LOG/bad.conf"
 "$SKIFF" run --config "$LOG/bad.conf" -- true >"$LOG/badcfg.out" 2>&1
 rc=$?
