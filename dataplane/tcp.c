@@ -313,6 +313,7 @@ void tcp_set_state(struct skiff_stack *st, struct skiff_tcp_sock *sk, enum skiff
 void tcp_mark_ready(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 {
 	struct skiff_tcp_table *t = tcp_tab(st);
+	sk->wake_seq++;
 	if (sk->on_ready || !sk->user)
 		return;
 	sk->on_ready = true;

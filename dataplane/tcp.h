@@ -64,6 +64,7 @@ struct skiff_tcp_sock {
 	struct skiff_tcp_sock *qnext;      /* listener's accept queue */
 	struct skiff_tcp_sock *parent;     /* listener, while on its queues */
 	bool in_use, bound, in_ehash, on_ready, addr_locked, port_locked;
+	uint32_t wake_seq;                 /* bumped at every readiness event (each arrival): epoll's edges */
 	bool on_synq;                      /* counted in the listener's SYN queue */
 	bool reuseaddr, reuseport, nodelay, cork, keepalive, quickack_mode;
 	bool ts_ok, sack_ok, ws_ok;        /* negotiated on the handshake */

@@ -68,6 +68,7 @@ void skiff_udp_table_destroy(struct skiff_stack *st)
 
 static void mark_ready(struct skiff_stack *st, struct skiff_udp_sock *sk)
 {
+	sk->wake_seq++;
 	if (sk->on_ready)
 		return;
 	sk->on_ready = true;

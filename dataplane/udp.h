@@ -33,6 +33,7 @@ struct skiff_udp_sock {
 	struct skiff_udp_sock *hnext;     /* port hash chain */
 	struct skiff_udp_sock *ready_next;/* stack ready list link */
 	bool in_use, bound, connected, on_ready;
+	uint32_t wake_seq;      /* bumped at every readiness event (each arrival): epoll's edges */
 	bool reuseaddr, reuseport, broadcast, no_check;
 	bool addr_locked, port_locked;    /* bound explicitly by the user (Linux SOCK_BIND*_LOCK) */
 	uint8_t family;                   /* SKIFF_AF_INET */

@@ -252,6 +252,7 @@ static int poll_skiff(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, cons
 	struct skiff_rt *rt0 = ps->rts[0];
 	uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : rt_now(rt0) + timeout_ns;
 	uint64_t spin_end = rt_mono_ns() + atomic_load(&rt0->busy_poll_ns);
+	unsigned sigs = skiff_tls_sigs;
 	bool reg = false;
 	int rc;
 
@@ -262,6 +263,10 @@ static int poll_skiff(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, cons
 		rc = poll_eval(fds, nfds, ps);
 		if (rc != 0)
 			break;
+		if (skiff_tls_sigs != sigs) { /* a handler ran: poll is never restarted */
+			rc = -EINTR;
+			break;
+		}
 		now = rt_now(rt0);
 		if (timeout_ns == 0 || now >= deadline)
 			break;

@@ -11,6 +11,8 @@
  */
 #include "boot.h"
 
+#include <sys/random.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,8 +122,10 @@ int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char 
 		b->ndevs++;
 	}
 	sc = c->stack;
+	if (!sc.seed && getrandom(&sc.seed, sizeof(sc.seed), GRND_NONBLOCK) != (ssize_t)sizeof(sc.seed))
+		sc.seed = mono_ns() ^ ((uint64_t)getpid() << 32); /* no entropy yet: at least per process */
 	if (!sc.seed)
-		sc.seed = mono_ns() ^ ((uint64_t)getpid() << 32);
+		sc.seed = 1;
 	rc = skiff_stack_create(&sc, mono_ns(), &b->st);
 	if (rc) {
 		snprintf(err, errlen, "stack: %s", strerror(-rc));

@@ -98,6 +98,7 @@ void skiff_config_defaults(struct skiff_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	skiff_stack_config_defaults(&c->stack);
+	c->stack.seed = 0; /* boot draws one per process (getrandom): ISNs, ports, cookies */
 	c->busy_poll_us = 50;
 	c->progress_thread = true;
 }

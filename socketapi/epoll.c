@@ -16,9 +16,10 @@
  *     the array (the two take turns at going first, so neither starves); until
  *     something is ready, the timeout, or the busy-poll budget — then one sleep
  *     on the epoll fd itself, the devices' wakeup fds and the thread's eventfd.
- *   Level-triggered items report while ready; edge-triggered ones when a bit
- *     appears that was not there at the last evaluation (so a reader that drains
- *     to EAGAIN, as ET requires, sees every arrival); EPOLLONESHOT disables an
+ *   Level-triggered items report while ready; edge-triggered ones after every
+ *     readiness event of their socket since the last report (the dataplane
+ *     counts them: each arrival, each ACK that frees send space — Linux wakes
+ *     an item at each), or when a bit appears; EPOLLONESHOT disables an
  *     item after one report until EPOLL_CTL_MOD. A deferred socket's readiness
  *     is the kernel socket's (poll); one that went to the kernel moves into the
  *     kernel epoll instance at the next evaluation.
@@ -32,6 +33,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "dataplane/udp.h"
 #include "fdtable.h"
 #include "runtime.h"
 #include "sock_tcp.h"
@@ -42,6 +44,7 @@ struct ep_item {
 	uint32_t events;      /* as given (EPOLLET, EPOLLONESHOT ...) */
 	epoll_data_t data;
 	uint32_t last;        /* ET: the bits seen at the last evaluation */
+	uint32_t seq;         /* ET: the socket's readiness-event count when last reported */
 	bool disarmed;        /* ONESHOT fired */
 };
 
@@ -183,6 +186,7 @@ int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			ep->items[i].events = ev->events;
 			ep->items[i].data = ev->data;
 			ep->items[i].last = 0; /* ep_modify re-evaluates: ready now is reported now */
+			ep->items[i].seq--;
 			ep->items[i].disarmed = false;
 		}
 		break;
@@ -232,12 +236,15 @@ static void round_add_kfd(struct ep_round *r, int fd, short events)
 	r->kpfd[r->nkpfd++].revents = 0;
 }
 
-/* Report item it with readiness rev into out[*n] (ep->mu held). */
-static void report(struct ep_item *it, uint32_t rev, struct epoll_event *out, int max, int *n)
+/* Report item it with readiness rev and the socket's readiness-event count seq
+ * into out[*n] (ep->mu held). */
+static void report(struct ep_item *it, uint32_t rev, uint32_t seq, struct epoll_event *out, int max, int *n)
 {
 	uint32_t want = (it->events & ~(uint32_t)EP_PRIVATE_BITS) | EPOLLERR | EPOLLHUP, fire;
 	rev &= want;
-	fire = (it->events & EPOLLET) ? rev & ~it->last : rev;
+	/* ET: every readiness event since the last report is an edge (Linux wakes the
+	 * item at each arrival, ep_poll_callback), and so is a bit that appeared */
+	fire = (it->events & EPOLLET) ? (seq != it->seq ? rev : rev & ~it->last) : rev;
 	if (!fire) {
 		it->last = rev; /* bits that went away are forgotten: their return is an edge */
 		return;
@@ -245,6 +252,7 @@ static void report(struct ep_item *it, uint32_t rev, struct epoll_event *out, in
 	if (*n >= max)
 		return; /* not reported: ET keeps `last` so it fires next time */
 	it->last = rev;
+	it->seq = seq;
 	out[*n].events = rev;
 	out[*n].data = it->data;
 	(*n)++;
@@ -285,7 +293,7 @@ static int ep_eval(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 		struct skiff_fd *fe = fdt_get_any(it->fd);
 		uint8_t kind = fe ? atomic_load(&fe->sock->kind) : 0;
 		struct skiff_sock *s;
-		uint32_t ev, want = it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLRDNORM |
+		uint32_t ev, seq, want = it->events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLRDNORM |
 						  EPOLLWRNORM | EPOLLRDBAND | EPOLLWRBAND);
 
 		if (!fe || fe->sock->id != it->id || kind == SKIFF_FD_EPOLL) {
@@ -318,16 +326,23 @@ static int ep_eval(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 			rt_lock(lrt, linst);
 			round_add_rt(r, lrt);
 		}
-		ev = (uint16_t)(kind == SKIFF_FD_TCP ? tcp_sock_revents_locked(s) : udp_sock_revents_locked(s));
+		if (kind == SKIFF_FD_TCP) {
+			ev = (uint16_t)tcp_sock_revents_locked(s);
+			seq = tcp_sock_wake_seq_locked(s);
+		} else {
+			ev = (uint16_t)udp_sock_revents_locked(s);
+			seq = ((const struct skiff_udp_sock *)s->dp)->wake_seq;
+		}
 		fdt_put(fe);
-		report(it, ev, out, max, &n);
+		report(it, ev, seq, out, max, &n);
 	}
 	if (lrt)
 		rt_unlock(lrt, linst);
 	if (ndefer && r->nkpfd == 1 + ndefer) { /* deferred sockets: what their kernel sockets say */
 		if (poll(r->kpfd + 1, ndefer, 0) > 0)
 			for (unsigned d = 0; d < ndefer; d++)
-				report(&ep->items[defer_idx[d]], (uint16_t)r->kpfd[1 + d].revents, out, max, &n);
+				report(&ep->items[defer_idx[d]], (uint16_t)r->kpfd[1 + d].revents,
+				       ep->items[defer_idx[d]].seq + 1, out, max, &n); /* the kernel's level, as an edge */
 	}
 	if (ndead) { /* highest index first: each drop moves the last item down */
 		qsort(dead, ndead, sizeof(*dead), cmp_desc);
@@ -347,7 +362,7 @@ static int ep_wait(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 	struct rt_waiter w[8];
 	struct skiff_rt *rt0 = NULL;
 	uint64_t deadline = UINT64_MAX, spin_end = 0;
-	unsigned nreg = 0;
+	unsigned nreg = 0, sigs = skiff_tls_sigs;
 	bool reg = false;
 	int rc = 0;
 
@@ -389,6 +404,10 @@ static int ep_wait(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 		}
 		if (n > 0 || timeout_ms == 0) {
 			rc = n;
+			break;
+		}
+		if (skiff_tls_sigs != sigs) { /* a handler ran: epoll_wait is never restarted */
+			rc = -EINTR;
 			break;
 		}
 		if (!rt0) { /* only deferred/kernel items: the kernel sleeps for us (bounded, to re-evaluate) */

@@ -16,6 +16,10 @@
  *     parent's); their fds stay as the plain, unbound kernel sockets that
  *     reserved the numbers, and the child's new sockets are the kernel's.
  *     vfork is fork (a permitted implementation) so that handler runs.
+ *   sigaction/signal: the program's handlers run behind a trampoline that counts
+ *     them on the thread (skiff_tls_sigs), so a blocking skiff call that was
+ *     busy-polling when the signal came returns EINTR as the kernel's would
+ *     (SA_RESTART honoured); the program sees its own handlers in every answer.
  *   exit: the program's skiff sockets are closed and the stack driven until
  *     their data and FINs are delivered (at most SKIFF_EXIT_DRAIN_MS), as the
  *     kernel would deliver them after exit; then devices are closed (the XDP
@@ -135,11 +139,17 @@ static bool active(void)
 	int st = atomic_load_explicit(&g_state, memory_order_acquire);
 	if (__builtin_expect(st != ST_UNKNOWN, 1))
 		return st == ST_ACTIVE;
+	sigset_t all, old;
 	ENTER();
+	/* every thread boot starts (progress, DPDK's EAL) is born with signals
+	 * blocked: the program's signals are for its own threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_mutex_lock(&g_boot_mu);
 	if (atomic_load(&g_state) == ST_UNKNOWN)
 		boot_locked();
 	pthread_mutex_unlock(&g_boot_mu);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	LEAVE();
 	return atomic_load(&g_state) == ST_ACTIVE;
 }
@@ -205,6 +215,90 @@ __attribute__((constructor)) static void preload_init(void)
 {
 	pthread_once(&g_resolve_once, resolve_all);
 	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+/* ---- signals ---- */
+
+/* The program's handler per signal, as it gave it (sa_flags keep SA_SIGINFO and
+ * SA_RESTART). Written before the kernel's handler is swapped, read by the
+ * trampoline. */
+static struct {
+	_Atomic(void *) fn;
+	atomic_int flags;
+} g_sig[NSIG];
+
+static void trampoline(int sig, siginfo_t *si, void *uc)
+{
+	void *fn = atomic_load_explicit(&g_sig[sig].fn, memory_order_acquire);
+	int flags = atomic_load_explicit(&g_sig[sig].flags, memory_order_relaxed);
+	skiff_tls_sigs++;
+	skiff_tls_sig_restart = (flags & SA_RESTART) != 0;
+	if (!fn)
+		return;
+	if (flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+	else
+		((void (*)(int))fn)(sig);
+}
+
+static bool user_handler(const struct sigaction *a)
+{
+	return (a->sa_flags & SA_SIGINFO) ? a->sa_sigaction != NULL
+					  : (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN);
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction mine, prev;
+	void *prev_fn;
+	int prev_flags, rc;
+
+	if (sig <= 0 || sig >= NSIG)
+		return LIBC(sigaction)(sig, act, old);
+	prev_fn = atomic_load(&g_sig[sig].fn);
+	prev_flags = atomic_load(&g_sig[sig].flags);
+	if (act && user_handler(act)) {
+		mine = *act;
+		mine.sa_sigaction = trampoline;
+		mine.sa_flags |= SA_SIGINFO;
+		atomic_store(&g_sig[sig].flags, act->sa_flags);
+		atomic_store_explicit(&g_sig[sig].fn,
+				      (act->sa_flags & SA_SIGINFO) ? (void *)act->sa_sigaction : (void *)act->sa_handler,
+				      memory_order_release);
+		act = &mine;
+	}
+	rc = LIBC(sigaction)(sig, act, &prev);
+	if (rc < 0) {
+		atomic_store(&g_sig[sig].fn, prev_fn);
+		atomic_store(&g_sig[sig].flags, prev_flags);
+		return rc;
+	}
+	if (old) {
+		*old = prev;
+		if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == trampoline) { /* the program's own, as it gave it */
+			old->sa_flags = prev_flags;
+			if (prev_flags & SA_SIGINFO)
+				old->sa_sigaction = (void (*)(int, siginfo_t *, void *))prev_fn;
+			else
+				old->sa_handler = (void (*)(int))prev_fn;
+		}
+	}
+	return 0;
+}
+
+/* glibc's signal(): BSD semantics (SA_RESTART, the signal blocked in its handler). */
+__sighandler_t signal(int sig, __sighandler_t h)
+{
+	struct sigaction act, old;
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = h;
+	act.sa_flags = SA_RESTART;
+	sigemptyset(&act.sa_mask);
+	if (sig > 0 && sig < NSIG)
+		sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
 }
 
 /* ---- fd-routed calls ---- */

@@ -65,6 +65,8 @@
 	X(int, epoll_create1, (int flags))                                                                           \
 	X(ssize_t, sendfile64, (int out, int in, off_t *off, size_t n))                                              \
 	X(pid_t, fork, (void))                                                                                       \
+	X(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))                              \
+	X(__sighandler_t, signal, (int sig, __sighandler_t h))                                                       \
 	X(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl))                                              \
 	X(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f))                                        \
 	X(ssize_t, __recvfrom_chk, (int fd, void *b, size_t n, size_t bl, int f, __SOCKADDR_ARG a, socklen_t *l))    \

@@ -2,18 +2,23 @@
  * retransmissions, timers, ARP) while the application computes (DESIGN.md,
  * "Threads and processes"; Onload's and VMA's background "internal thread").
  *
- * Loop: stop asked? → an application thread drove an instance within the last
- * PT_IDLE_NS, or one is asleep in rt_wait (it wakes on the devices and timers
- * itself)? then stay out of its way: sleep PT_IDLE_NS on our eventfd only →
+ * Loop: stop asked? → an application thread is asleep in a blocking call (it
+ * wakes on the devices and timers itself)? sleep on our eventfd, which the last
+ * such thread signals when it stops waiting (rt_waiter_del), at most
+ * PT_MAX_SLEEP_NS → one drove an instance within the last PT_IDLE_NS? stay out
+ * of its way: sleep PT_IDLE_NS →
  * otherwise drive every instance whose lock is free (rt_progress_all, try-lock:
  * an application thread never waits behind us for long) and sleep on the device
  * wakeup fds, the next stack timer and our eventfd, at most PT_MAX_SLEEP_NS (then
  * look at the application again). Stop: set the flag, signal our eventfd, join.
  * While it runs, application passes stamp app_progress_ns (rt_progress_locked).
+ * The thread blocks every signal: they are the program's (sigwait, signalfd,
+ * handlers), never the progress thread's.
  */
 #include "runtime.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -33,7 +38,13 @@ static void *progress_main(void *arg)
 	while (!atomic_load(&rt->pt_stop)) {
 		uint64_t last = atomic_load_explicit(&rt->app_progress_ns, memory_order_relaxed);
 		uint64_t t = rt_mono_ns();
-		if (atomic_load(&rt->nwaiters) > 0 || (last && t - last < PT_IDLE_NS)) {
+		if (atomic_load(&rt->nwaiters) > 0) {
+			/* an application thread sleeps on the devices and timers itself; the
+			 * last one to stop waiting signals our eventfd (rt_waiter_del) */
+			(void)rt_sleep(NULL, 0, NULL, 0, PT_MAX_SLEEP_NS, NULL);
+			continue;
+		}
+		if (last && t - last < PT_IDLE_NS) {
 			(void)rt_sleep(NULL, 0, NULL, 0, PT_IDLE_NS, NULL);
 			continue;
 		}
@@ -55,7 +66,13 @@ int skiff_rt_progress_thread(struct skiff_rt *rt, int on)
 	pthread_mutex_lock(&rt->mu);
 	if (!rt->pt_running) {
 		atomic_store(&rt->pt_stop, false);
+		/* born with every signal blocked (a signal sent the moment after must
+		 * not find it unmasked), the caller's mask restored after */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
 		rc = -pthread_create(&rt->pt, NULL, progress_main, rt);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		rt->pt_running = rc == 0;
 		atomic_store(&rt->pt_active, rt->pt_running);
 	}

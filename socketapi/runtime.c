@@ -86,6 +86,8 @@ struct skiff_rt *rt_current(int *instance)
 /* ---- clock ---- */
 
 __thread int skiff_tls_in_call __attribute__((tls_model("initial-exec")));
+__thread unsigned skiff_tls_sigs __attribute__((tls_model("initial-exec")));
+__thread int skiff_tls_sig_restart __attribute__((tls_model("initial-exec")));
 
 uint64_t rt_mono_ns(void)
 {
@@ -508,7 +510,14 @@ void rt_waiter_del(struct skiff_rt *rt, struct rt_waiter *w)
 		rt->waiters = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
-	atomic_fetch_sub(&rt->nwaiters, 1);
+	if (atomic_fetch_sub(&rt->nwaiters, 1) == 1 && atomic_load(&rt->pt_active)) {
+		/* the progress thread stood aside while we waited: its turn again */
+		static const uint64_t one = 1;
+		int e = atomic_load(&rt->pt_efd);
+		if (e >= 0 && write(e, &one, sizeof(one)) < 0) {
+			/* EAGAIN: it is awake anyway */
+		}
+	}
 	pthread_mutex_unlock(&rt->mu);
 }
 
@@ -596,6 +605,7 @@ int rt_wait(struct skiff_rt *rt, int instance, const void *filter, bool (*pred)(
 	    uint64_t deadline)
 {
 	uint64_t spin_end = rt_mono_ns() + atomic_load(&rt->busy_poll_ns);
+	unsigned sigs = skiff_tls_sigs;
 	struct rt_waiter w;
 	bool reg = false;
 	int rc;
@@ -620,6 +630,13 @@ int rt_wait(struct skiff_rt *rt, int instance, const void *filter, bool (*pred)(
 			rc = -EAGAIN;
 			break;
 		}
+		if (skiff_tls_sigs != sigs) { /* a handler ran (busy-polling, or it ended the sleep) */
+			if (!skiff_tls_sig_restart || deadline != UINT64_MAX) {
+				rc = -EINTR; /* Linux: EINTR, and always with a timeout (sock_intr_errno) */
+				break;
+			}
+			sigs = skiff_tls_sigs; /* SA_RESTART: the call goes on */
+		}
 		if (!reg && rt_mono_ns() < spin_end) {
 			cpu_relax();
 			continue;
@@ -630,6 +647,8 @@ int rt_wait(struct skiff_rt *rt, int instance, const void *filter, bool (*pred)(
 			continue; /* re-check once registered: no wake-up can be lost after this */
 		}
 		rc = rt_sleep(&rt, 1, NULL, 0, deadline == UINT64_MAX ? UINT64_MAX : deadline - now, NULL);
+		if (rc == -EINTR && skiff_tls_sigs != sigs)
+			continue; /* the handler's SA_RESTART decides, above */
 		if (rc < 0)
 			break;
 	}

@@ -81,6 +81,14 @@ struct skiff_rt {
  * progress thread): the preload library sends every call such a thread makes
  * straight to libc, so skiff's own socket()/close()/poll() are the kernel's. */
 extern __thread int skiff_tls_in_call __attribute__((tls_model("initial-exec")));
+/* Signal handlers run on this thread (counted by the preload's trampoline around
+ * the program's handlers) and whether the last had SA_RESTART: a blocking call
+ * that saw the count move while it busy-polled returns EINTR as Linux's would
+ * (or, with SA_RESTART and no timeout, goes on waiting); poll/select/epoll
+ * always return EINTR. Without the preload only a signal during the sleep
+ * itself interrupts (ppoll's EINTR). */
+extern __thread unsigned skiff_tls_sigs __attribute__((tls_model("initial-exec")));
+extern __thread int skiff_tls_sig_restart __attribute__((tls_model("initial-exec")));
 
 /* Real monotonic time (busy-poll budgets are measured in it, never in a fake clock). */
 uint64_t rt_mono_ns(void);

@@ -331,6 +331,12 @@ static short revents_locked(const struct tcp_usock *u)
 
 short tcp_sock_revents_locked(struct skiff_sock *s) { return revents_locked(s->dp); }
 
+uint32_t tcp_sock_wake_seq_locked(struct skiff_sock *s)
+{
+	const struct skiff_tcp_sock *sk = tcb(s->dp);
+	return sk ? sk->wake_seq : 0;
+}
+
 short tcp_sock_revents(struct skiff_sock *s)
 {
 	short m;

@@ -44,6 +44,8 @@ int tcp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int 
 int tcp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance);
 short tcp_sock_revents(struct skiff_sock *s);
 short tcp_sock_revents_locked(struct skiff_sock *s); /* instance lock held */
+/* The TCB's readiness-event count (epoll's edges; lock held). */
+uint32_t tcp_sock_wake_seq_locked(struct skiff_sock *s);
 /* SIOCINQ: readable bytes; -EINVAL on a listener. */
 int tcp_sock_inq(struct skiff_sock *s);
 
