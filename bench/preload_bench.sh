@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/lib/veth_pair.sh"
+. "$HERE/../tests/lib/netns_check.sh"
 case $SECS in '' | *[!0-9]*) echo "preload_bench: --seconds wants a whole number, got '$SECS'" >&2; exit 2 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "preload_bench: needs root (namespaces, XDP)" >&2; exit 2; }
 [ -n "$SO" ] && [ -f "$SO" ] || { echo "usage: $0 PRELOAD_SO [--seconds N] [--no-pin] ('$SO' not found)" >&2; exit 2; }
@@ -43,19 +44,12 @@ done
 id=$$
 A=pbA$id B=pbB$id VA=qA$id VB=qB$id
 LOG=$(mktemp -d /tmp/skiff-pbench.XXXXXX)
-PIDS=()
+netns_run_setup "$A" "$B" "$LOG"
 ncpu=$(nproc)
 SRVCPU=() CLICPU=()
 if [ $PIN -eq 1 ] && [ "$ncpu" -gt 1 ]; then
 	SRVCPU=(taskset -c 1) CLICPU=(taskset -c 0)
 fi
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	veth_pair_down "$A" "$B"
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 veth_pair_up "$A" "$B" "$VA" "$VB" || { echo "preload_bench: cannot create network namespaces here" >&2; exit 2; }
 cat >"$LOG/skiff.conf" <<EOF

@@ -16,6 +16,7 @@ ECHO=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 PEER=(/usr/bin/python3 "$HERE/udp_peer.py")
 . "$HERE/../lib/veth_pair.sh"
+. "$HERE/../lib/netns_check.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
 [ -x "$ECHO" ] || { echo "skip: $ECHO not built"; exit 77; }
@@ -24,31 +25,7 @@ PEER=(/usr/bin/python3 "$HERE/udp_peer.py")
 id=$$
 A=cfA$id B=cfB$id VA=cA$id VB=cB$id
 LOG=$(mktemp -d /tmp/skiff-config.XXXXXX)
-PIDS=()
-fails=0
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	veth_pair_down "$A" "$B"
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { echo "ok   $1"; }
-bad() {
-	echo "FAIL $1"
-	[ -n "${2:-}" ] && sed 's/^/     | /' "$2" | tail -n 15
-	fails=$((fails + 1))
-}
-
-wait_ready() { # wait_ready FILE PID
-	for _ in $(seq 100); do
-		grep -q ready "$1" && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
+netns_run_setup "$A" "$B" "$LOG"
 
 stop() { # stop PID
 	kill -TERM "$1" 2>/dev/null

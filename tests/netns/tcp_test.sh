@@ -24,6 +24,7 @@ VARIANT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 PEER=(/usr/bin/python3 "$HERE/udp_peer.py")
 . "$HERE/../lib/veth_pair.sh"
+. "$HERE/../lib/netns_check.sh"
 BYTES=${TCP_BYTES:-1073741824}
 FLOOD=${TCP_FLOOD:-20000}
 
@@ -35,15 +36,7 @@ id=$$
 A=stA$id B=stB$id VA=tA$id VB=tB$id
 LOG=$(mktemp -d /tmp/skiff-tcp.XXXXXX)
 export B VB HERE LOG
-PIDS=()
-fails=0
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	veth_pair_down "$A" "$B"
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+netns_run_setup "$A" "$B" "$LOG"
 
 check() {
 	local what=$1

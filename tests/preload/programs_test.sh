@@ -36,6 +36,7 @@ SO=${1:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 . "$HERE/../lib/veth_pair.sh"
+. "$HERE/../lib/netns_check.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
 [ -n "$SO" ] && [ -f "$SO" ] || { echo "skip: preload library '$SO' not built"; exit 77; }
@@ -46,27 +47,7 @@ A=ppA$id B=ppB$id VA=pA$id VB=pB$id
 SK=198.18.0.2 KB=198.18.0.1
 LOG=$(mktemp -d /tmp/skiff-programs.XXXXXX)
 chmod 755 "$LOG" # nginx opens its files as root, but keep it readable
-PIDS=()
-fails=0
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	veth_pair_down "$A" "$B"
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { echo "ok   $1"; }
-bad() { # bad NAME [LOG...]: the last lines of each log
-	echo "FAIL $1"
-	shift
-	for f in "$@"; do
-		[ -s "$f" ] || continue
-		echo "     | == $(basename "$f")"
-		tr '\r' '\n' <"$f" | grep -v '^[[:space:]]*$' | tail -n 12 | sed 's/^/     | /'
-	done
-	fails=$((fails + 1))
-}
+netns_run_setup "$A" "$B" "$LOG"
 skip() { echo "skip $1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 

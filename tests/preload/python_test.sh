@@ -27,6 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 APPS=$HERE/apps.py
 . "$HERE/../lib/veth_pair.sh"
+. "$HERE/../lib/netns_check.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
 [ -x "$SKIFF" ] || { echo "skip: $SKIFF not built"; exit 77; }
@@ -34,39 +35,7 @@ APPS=$HERE/apps.py
 id=$$
 A=pyA$id B=pyB$id VA=yA$id VB=yB$id
 LOG=$(mktemp -d /tmp/skiff-pytest.XXXXXX)
-PIDS=()
-fails=0
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	veth_pair_down "$A" "$B"
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { echo "ok   $1"; }
-bad() {
-	echo "FAIL $1"
-	for f in "${@:2}"; do [ -f "$f" ] && sed "s#^#     | $(basename "$f"): #" "$f" | tail -n 12; done
-	fails=$((fails + 1))
-}
-
-wait_ready() { # wait_ready FILE PID
-	for _ in $(seq 150); do
-		grep -q ready "$1" 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
-
-# finish PID SECONDS: wait for a background job, kill it past SECONDS; its status
-finish() {
-	local p=$1 t=$2
-	for _ in $(seq $((t * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
+netns_run_setup "$A" "$B" "$LOG"
 
 onskiff() { ip netns exec "$A" "$SKIFF" run --config "$LOG/skiff.conf" -- "$@"; }
 onpeer() { ip netns exec "$B" "$@"; }

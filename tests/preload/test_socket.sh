@@ -17,6 +17,7 @@ SKIFF=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 . "$HERE/../lib/veth_pair.sh"
+. "$HERE/../lib/netns_check.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
 [ -x "$SKIFF" ] || { echo "skip: $SKIFF not built"; exit 77; }
@@ -25,12 +26,7 @@ $PY -c "import test.test_socket" 2>/dev/null || { echo "skip: CPython's test pac
 id=$$
 A=tsA$id B=tsB$id VA=tA$id VB=tB$id
 LOG=$(mktemp -d /tmp/skiff-testsocket.XXXXXX)
-cleanup() {
-	veth_pair_down "$A" "$B"
-	[ -n "${KEEP_LOG:-}" ] || rm -rf "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+netns_run_setup "$A" "$B" "$LOG"
 
 if ! veth_pair_up "$A" "$B" "$VA" "$VB"; then
 	echo "skip: cannot create network namespaces here"
