@@ -38,85 +38,28 @@
 #include "drivers/driver.h"
 #include "skiff/skiff.h"
 #include "socketapi/runtime.h"
+#include "tests/lib/loop_world.h"
 
-#define IP_A 0xc6120001u     /* 198.18.0.1 */
-#define IP_B 0xc6120002u     /* 198.18.0.2 */
 #define IP_NOWHERE 0xc6120063u /* 198.18.0.99: on the subnet, not ours */
-
-struct world {
-	struct skiff_dev *da, *db;
-	struct skiff_stack *sa, *sb;
-	struct skiff_rt *rt;
-	int ia, ib;
-};
-static struct world W;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-#define assert_err(call, e)                                  \
-	do {                                                 \
-		errno = 0;                                   \
-		assert_int_equal((long)(call), -1);          \
-		assert_int_equal(errno, (e));                \
-	} while (0)
 
 static int world_setup(void **state)
 {
-	struct skiff_stack_config cfg;
-	int ifa, ifb;
 	(void)state;
-
-	assert_int_equal(skiff_loop_pair(NULL, &W.da, &W.db), 0);
-	skiff_stack_config_defaults(&cfg);
-	cfg.seed = 1;
-	assert_int_equal(skiff_stack_create(&cfg, mono_ns(), &W.sa), 0);
-	cfg.seed = 2;
-	assert_int_equal(skiff_stack_create(&cfg, mono_ns(), &W.sb), 0);
-	ifa = skiff_stack_add_iface(W.sa, "loop0", W.da->mac, W.da->mtu, W.da->caps, skiff_dev_pool(W.da));
-	ifb = skiff_stack_add_iface(W.sb, "loop1", W.db->mac, W.db->mtu, W.db->caps, skiff_dev_pool(W.db));
-	assert_int_equal(ifa, 0);
-	assert_int_equal(ifb, 0);
-	assert_int_equal(skiff_stack_add_addr4(W.sa, ifa, IP_A, 24, mono_ns()), 0);
-	assert_int_equal(skiff_stack_add_addr4(W.sb, ifb, IP_B, 24, mono_ns()), 0);
-	assert_int_equal(skiff_rt_create(&W.rt), 0);
-	W.ia = skiff_rt_attach(W.rt, W.sa, &W.da, 1);
-	W.ib = skiff_rt_attach(W.rt, W.sb, &W.db, 1);
-	assert_int_equal(W.ia, 0);
-	assert_int_equal(W.ib, 1);
+	loop_world_up(1, 2);
 	assert_int_equal(W.rt->inst[W.ia].group, W.rt->inst[W.ib].group); /* lock domain of the loop pair */
 	assert_ptr_equal(skiff_rt_stack(W.rt, W.ib), W.sb);
 	assert_null(skiff_rt_stack(W.rt, 2));
-	assert_true(skiff_rt_progress(W.rt) >= 0); /* gratuitous ARPs out */
 	return 0;
 }
 
 static int world_teardown(void **state)
 {
 	(void)state;
-	skiff_rt_destroy(W.rt);
-	skiff_stack_destroy(W.sa);
-	skiff_stack_destroy(W.sb);
-	skiff_dev_close(W.da);
-	skiff_dev_close(W.db);
+	loop_world_down();
 	return 0;
 }
 
 /* ---- helpers ---- */
-
-static struct sockaddr_in sin4(uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in s;
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons(port);
-	s.sin_addr.s_addr = htonl(ip);
-	return s;
-}
 
 static void set_rcvtimeo_ms(int fd, long ms)
 {

@@ -36,49 +36,13 @@
 #include "socketapi/defer.h"
 #include "socketapi/fdtable.h"
 #include "socketapi/runtime.h"
-
-#define IP_A 0xc6120001u /* 198.18.0.1 */
-#define IP_B 0xc6120002u /* 198.18.0.2 */
-
-static struct {
-	struct skiff_dev *da, *db;
-	struct skiff_stack *sa, *sb;
-	struct skiff_rt *rt;
-	int ia, ib;
-} W;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-#define assert_err(call, e)                         \
-	do {                                        \
-		errno = 0;                          \
-		assert_int_equal((long)(call), -1); \
-		assert_int_equal(errno, (e));       \
-	} while (0)
+#include "tests/lib/loop_world.h"
 
 static int world_setup(void **state)
 {
-	struct skiff_stack_config cfg;
 	struct skiff_config pol;
 	(void)state;
-	assert_int_equal(skiff_loop_pair(NULL, &W.da, &W.db), 0);
-	skiff_stack_config_defaults(&cfg);
-	cfg.seed = 1;
-	assert_int_equal(skiff_stack_create(&cfg, mono_ns(), &W.sa), 0);
-	cfg.seed = 2;
-	assert_int_equal(skiff_stack_create(&cfg, mono_ns(), &W.sb), 0);
-	assert_int_equal(skiff_stack_add_iface(W.sa, "loop0", W.da->mac, W.da->mtu, W.da->caps, skiff_dev_pool(W.da)), 0);
-	assert_int_equal(skiff_stack_add_iface(W.sb, "loop1", W.db->mac, W.db->mtu, W.db->caps, skiff_dev_pool(W.db)), 0);
-	assert_int_equal(skiff_stack_add_addr4(W.sa, 0, IP_A, 24, mono_ns()), 0);
-	assert_int_equal(skiff_stack_add_addr4(W.sb, 0, IP_B, 24, mono_ns()), 0);
-	assert_int_equal(skiff_rt_create(&W.rt), 0);
-	W.ia = skiff_rt_attach(W.rt, W.sa, &W.da, 1);
-	W.ib = skiff_rt_attach(W.rt, W.sb, &W.db, 1);
+	loop_world_up(1, 2);
 	skiff_config_defaults(&pol);
 	pol.ports[0].lo = pol.ports[0].hi = 7000;
 	pol.nports = 1;
@@ -90,28 +54,8 @@ static int world_teardown(void **state)
 {
 	(void)state;
 	sock_defer_set_policy(NULL, 0, NULL);
-	skiff_rt_destroy(W.rt);
-	skiff_stack_destroy(W.sa);
-	skiff_stack_destroy(W.sb);
-	skiff_dev_close(W.da);
-	skiff_dev_close(W.db);
+	loop_world_down();
 	return 0;
-}
-
-static struct sockaddr_in sin4(uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in s;
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons(port);
-	s.sin_addr.s_addr = htonl(ip);
-	return s;
-}
-
-static void set_timeo_ms(int fd, int opt, long ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	assert_int_equal(skiff_setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)), 0);
 }
 
 static int udp_bound(int inst, uint32_t ip, uint16_t port)
