@@ -8,8 +8,8 @@
 # program under the preload runs in A on 198.18.0.2; its peer is an ordinary
 # kernel program in B. Checks, on the programs' own reports:
 #   sockperf  server on skiff: UDP and TCP ping-pong (observations, no drops/
-#             dups/reordering), UDP throughput (the server's received count);
-#             client on skiff: UDP and TCP ping-pong, UDP throughput
+#             dups/reordering), UDP and TCP throughput (the server's received
+#             count); client on skiff: UDP and TCP ping-pong and throughput
 #   iperf3    server on skiff (kernel client, and -R), client on skiff: bytes
 #             received > 0 and equal to those sent (less iperf3's own
 #             end-of-test in-flight shortfall, which kernel↔kernel shows too)
@@ -229,7 +229,7 @@ if have sockperf; then
 		stop "$srv" INT
 	done
 
-	# UDP throughput: the sender's rate, and the receiver's count (printed at SIGINT)
+	# UDP and TCP throughput: the sender's rate, and the receiver's count (printed at SIGINT)
 	tp_check() { # tp_check NAME CLIENTLOG SERVERLOG
 		local sent got
 		sent=$(grep -o 'Total of [0-9]* messages sent' "$2" | grep -o '[0-9]*')
@@ -240,32 +240,36 @@ if have sockperf; then
 			bad "$1 (sent '${sent:-?}', received '${got:-?}')" "$2" "$3"
 		fi
 	}
-	on_skiff sp-srv-tp sockperf sr -i $SK -p 11120
-	srv=$PID
-	if wait_for "$LOG/sp-srv-tp" "using .* to block|Warmup" "$srv"; then
-		mark
-		run_in "$B" 30 sp-tp sockperf throughput -i $SK -p 11120 -t 2
-		sleep 0.3
-		stop_skiff "sockperf throughput server" "$srv" INT "$LOG/sp-srv-tp"
-		tp_check "sockperf udp throughput, kernel client → skiff server" "$LOG/sp-tp" "$LOG/sp-srv-tp"
-		via_skiff "sockperf udp throughput server"
-	else
-		bad "sockperf throughput server under the preload did not start" "$LOG/sp-srv-tp"
-		stop "$srv" INT
-	fi
-	on_kernel "$B" sp-ksrv-tp sockperf sr -i $KB -p 11121
-	srv=$PID
-	if wait_for "$LOG/sp-ksrv-tp" "using .* to block|Warmup" "$srv"; then
-		mark
-		run_skiff 30 sp-cli-tp sockperf throughput -i $KB -p 11121 -t 2
-		sleep 0.3
-		stop "$srv" INT
-		tp_check "sockperf udp throughput, skiff client → kernel server" "$LOG/sp-cli-tp" "$LOG/sp-ksrv-tp"
-		via_skiff "sockperf udp throughput client"
-	else
-		bad "kernel sockperf throughput server did not start" "$LOG/sp-ksrv-tp"
-		stop "$srv" INT
-	fi
+	for proto in udp tcp; do
+		flag=() port=11120
+		[ $proto = tcp ] && flag=(--tcp) port=11122
+		on_skiff sp-srv-tp-$proto sockperf sr "${flag[@]}" -i $SK -p $port
+		srv=$PID
+		if wait_for "$LOG/sp-srv-tp-$proto" "using .* to block|Warmup" "$srv"; then
+			mark
+			run_in "$B" 30 sp-tp-$proto sockperf throughput "${flag[@]}" -i $SK -p $port -t 2
+			sleep 0.3
+			stop_skiff "sockperf $proto throughput server" "$srv" INT "$LOG/sp-srv-tp-$proto"
+			tp_check "sockperf $proto throughput, kernel client → skiff server" "$LOG/sp-tp-$proto" "$LOG/sp-srv-tp-$proto"
+			via_skiff "sockperf $proto throughput server"
+		else
+			bad "sockperf $proto throughput server under the preload did not start" "$LOG/sp-srv-tp-$proto"
+			stop "$srv" INT
+		fi
+		on_kernel "$B" sp-ksrv-tp-$proto sockperf sr "${flag[@]}" -i $KB -p $((port + 1))
+		srv=$PID
+		if wait_for "$LOG/sp-ksrv-tp-$proto" "using .* to block|Warmup" "$srv"; then
+			mark
+			run_skiff 30 sp-cli-tp-$proto sockperf throughput "${flag[@]}" -i $KB -p $((port + 1)) -t 2
+			sleep 0.3
+			stop "$srv" INT
+			tp_check "sockperf $proto throughput, skiff client → kernel server" "$LOG/sp-cli-tp-$proto" "$LOG/sp-ksrv-tp-$proto"
+			via_skiff "sockperf $proto throughput client"
+		else
+			bad "kernel sockperf $proto throughput server did not start" "$LOG/sp-ksrv-tp-$proto"
+			stop "$srv" INT
+		fi
+	done
 else
 	skip "sockperf: not installed"
 fi
