@@ -22,6 +22,7 @@
 
 #include "dataplane/route.h"
 #include "dataplane/stack.h"
+#include "runtime.h"
 #include "drivers/driver.h"
 #include "skiff/skiff.h"
 #ifdef SKIFF_HAVE_AFXDP
@@ -98,6 +99,21 @@ void skiff_boot_close(struct skiff_boot *b)
 	for (unsigned i = b->ndevs; i-- > 0;)
 		skiff_dev_close(b->devs[i]);
 	free(b);
+}
+
+void skiff_boot_exit(struct skiff_boot *b)
+{
+	int n;
+	if (!b)
+		return;
+	rt_progress_thread_stop(b->rt);
+	n = atomic_load(&b->rt->ninst);
+	for (int i = 0; i < n; i++)
+		if (b->rt->inst[i].group == i)
+			rt_lock(b->rt, i); /* never released */
+	for (unsigned i = b->ndevs; i-- > 0;)
+		skiff_dev_close(b->devs[i]);
+	b->ndevs = 0;
 }
 
 int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char *err, size_t errlen)

@@ -38,5 +38,11 @@ int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char 
 int skiff_boot_open_dev(const struct skiff_cfg_iface *f, struct skiff_dev **dev, void **steer, char *err,
 			size_t errlen);
 void skiff_boot_close(struct skiff_boot *b);
+/* At process exit (the preload's atexit): stop the progress thread, take every
+ * instance lock for good, close the devices (XDP programs detached, DPDK ports
+ * closed). The runtime and stack stay allocated for the process teardown, so a
+ * thread of the program still inside a skiff call blocks on a lock instead of
+ * touching freed memory while exit() runs. */
+void skiff_boot_exit(struct skiff_boot *b);
 
 #endif

@@ -23,7 +23,8 @@
  *   exit: the program's skiff sockets are closed and the stack driven until
  *     their data and FINs are delivered (at most SKIFF_EXIT_DRAIN_MS), as the
  *     kernel would deliver them after exit; then devices are closed (the XDP
- *     program detached).
+ *     program detached) under every instance lock, taken for good: a program
+ *     thread still inside a skiff call blocks until the process ends.
  */
 /* glibc redirects fcntl → fcntl64 and sendfile → sendfile64 under 64-bit file
  * offsets; both names are interposed here, so neither may be renamed. */
@@ -196,8 +197,7 @@ static void preload_exit(void)
 		(void)rt_sleep(&rt, 1, NULL, 0, 1000000ull, NULL);
 	}
 	atomic_store(&g_state, ST_KERNEL);
-	skiff_boot_close(g_boot);
-	g_boot = NULL;
+	skiff_boot_exit(g_boot); /* devices closed; memory left to the teardown (threads may still be inside) */
 	LEAVE();
 }
 

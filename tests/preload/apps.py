@@ -228,6 +228,33 @@ def families():
     n.send(req)
     print("netlink", len(n.recv(65536)) > 0)
 
+def exit_blocked(host):
+    """Exit while daemon threads are blocked in skiff calls (recv, accept, epoll)
+    or spinning through them:
+    the process must end cleanly (status 0), not crash in skiff's teardown."""
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((host, 0))
+    l = socket.socket()
+    l.bind((host, 0))
+    l.listen(1)
+    ep = select.epoll()
+    ep.register(u.fileno(), select.EPOLLIN)
+    v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v.bind((host, 0))
+    v.setblocking(False)
+
+    def spin():  # in and out of skiff without pause: busy in it when exit comes
+        while True:
+            try:
+                v.recv(10)
+            except BlockingIOError:
+                pass
+
+    for fn in (lambda: u.recv(10), lambda: l.accept(), lambda: ep.poll(60), spin, spin):
+        threading.Thread(target=fn, daemon=True).start()
+    time.sleep(0.3)  # three asleep inside skiff, two spinning through it
+    print("exiting", flush=True)
+
 # ---- kernel side ----
 
 def udp_client(host, port, count):
@@ -299,7 +326,7 @@ def sink(host, port, size, count=1):
         print("sink: %d bytes from %s" % (len(got), addr[0]), flush=True)
 
 ROLES = {
-    "udp-server": udp_server, "semantics": semantics, "families": families, "fork": fork_case, "exit-flush": exit_flush,
+    "udp-server": udp_server, "semantics": semantics, "families": families, "exit-blocked": exit_blocked, "fork": fork_case, "exit-flush": exit_flush,
     "udp-client": udp_client, "multi-client": multi_client, "sink": sink,
     "selectors-server": lambda *a: serve_loop("selectors", *a),
     "select-server": lambda *a: serve_loop("select", *a),

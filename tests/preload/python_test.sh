@@ -15,7 +15,8 @@
 #   non-blocking servers over selectors (epoll), select.select and select.poll
 #     with 8 concurrent 256 KiB echo clients;
 #   fork: the child's new sockets are the kernel's, the parent serves on;
-#   exit: 4 MiB sent just before the process ends all arrive;
+#   exit: 4 MiB sent just before the process ends all arrive; exit with
+#     threads asleep inside skiff calls is clean;
 #   no config: one warning line and the program runs on the kernel;
 #   AF_CAN/BLUETOOTH/ALG/VSOCK/PACKET/NETLINK/UNIX: the kernel's answers, unchanged;
 #   a bad config: `skiff run` stops with exit 2 and one line.
@@ -175,6 +176,18 @@ if grep -q "sink: 4194304 bytes from 198.18.0.2" "$LOG/exit-sink.out"; then
 	ok "exit: 4 MiB sent just before exit all delivered"
 else
 	bad "exit flush" "$LOG/exit.out" "$LOG/exit-sink.out"
+fi
+
+# 6b. exit while threads sleep inside skiff calls: a clean exit, twice (the
+# second run finds the interface as the first left it)
+for run in 1 2; do
+	onskiff timeout 20 $PY "$APPS" exit-blocked 198.18.0.2 >"$LOG/exitb$run.out" 2>&1
+	echo "rc=$?" >>"$LOG/exitb$run.out"
+done
+if grep -q "^rc=0" "$LOG/exitb1.out" && grep -q "^rc=0" "$LOG/exitb2.out"; then
+	ok "exit with threads asleep in recv/accept/epoll and spinning through recv inside skiff: clean, twice"
+else
+	bad "exit with threads blocked inside skiff" "$LOG/exitb1.out" "$LOG/exitb2.out"
 fi
 
 # 7. no config: one warning line, the program runs on the kernel
