@@ -81,7 +81,23 @@
 	DROP(TCP_RCVBUF_FULL,    "tcp: receive buffer memory exhausted (SO_RCVBUF)") \
 	DROP(TCP_OOO_FULL,       "tcp: out-of-order queue full") \
 	DROP(TCP_RX_MEM,         "tcp: stack-wide receive memory limit (tcp_rx_mem_max: frames the driver pool needs back)") \
-	DROP(TCP_ICMP_OUT_OF_WINDOW, "tcp: ICMP error quoting a sequence number not in flight (RFC 5927 4.1)")
+	DROP(TCP_ICMP_OUT_OF_WINDOW, "tcp: ICMP error quoting a sequence number not in flight (RFC 5927 4.1)") \
+	DROP(IP6_SHORT,          "ip6: shorter than the 40-byte fixed header (RFC 8200 3)") \
+	DROP(IP6_BAD_VERSION,    "ip6: version is not 6 (RFC 8200 3)") \
+	DROP(IP6_BAD_PLEN,       "ip6: payload length beyond the frame (RFC 8200 3)") \
+	DROP(IP6_EXT_TRUNCATED,  "ip6: extension header runs past the payload (RFC 8200 4)") \
+	DROP(IP6_EXT_TOO_MANY,   "ip6: more extension headers than the limit (RFC 8504 5.3; Linux IP6_MAX_EXT_HDRS_CNT)") \
+	DROP(IP6_EXT_TOO_LONG,   "ip6: extension header chain longer than the limit (RFC 8504 5.3, RFC 7112)") \
+	DROP(IP6_HBH_NOT_FIRST,  "ip6: hop-by-hop options not right after the IPv6 header; parameter problem (RFC 8200 4, 4.3)") \
+	DROP(IP6_OPT_MALFORMED,  "ip6: option overruns its header, padding over 7 bytes or PadN not zero (RFC 8200 4.2, RFC 8504 5.3)") \
+	DROP(IP6_OPT_TOO_MANY,   "ip6: more non-padding options in one header than the limit (RFC 8504 5.3)") \
+	DROP(IP6_OPT_UNKNOWN,    "ip6: unrecognized option whose action bits say discard; parameter problem for 10/11 (RFC 8200 4.2)") \
+	DROP(IP6_RH0,            "ip6: type 0 routing header with segments left; parameter problem (RFC 5095 3)") \
+	DROP(IP6_RH_UNKNOWN,     "ip6: routing type not implemented and segments left > 0; parameter problem (RFC 8200 4.4)") \
+	DROP(IP6_FRAG_BAD_LEN,   "ip6: fragment with M set not a multiple of 8 bytes; parameter problem (RFC 8200 4.5)") \
+	DROP(IP6_FRAG_TOO_BIG,   "ip6: fragment would end past 65535 bytes of payload; parameter problem (RFC 8200 4.5)") \
+	DROP(IP6_FRAG_INCOMPLETE, "ip6: first fragment without the whole header chain; parameter problem code 3 (RFC 7112 5, RFC 8200 4.5)") \
+	DROP(IP6_FRAG_NESTED,    "ip6: fragment header after a fragment header (RFC 8200 4.1: at most once)")
 
 enum skiff_drop_reason {
 #define DROP_ENUM(n, d) SKIFF_DROP_##n,

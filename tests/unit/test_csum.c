@@ -222,6 +222,52 @@ static void test_update16_32(void **state)
 	assert_int_equal(csum_update16(0x1234, 0xabcd, 0xabcd), 0x1234);
 }
 
+/* RFC 8200 8.1: the IPv6 pseudo-header sum equals the sum of the 40-byte
+ * pseudo-header laid out as the RFC draws it (source, destination, 32-bit
+ * upper-layer length, three zero bytes, next header), for random and all-ones
+ * addresses, lengths past 16 bits, and with a payload summed on top. */
+static void test_pseudo6(void **state)
+{
+	uint8_t buf[40 + 64];
+	(void)state;
+	for (int t = 0; t < 100000; t++) {
+		uint8_t *src = buf, *dst = buf + 16, proto = (uint8_t)rnd();
+		uint32_t len = (t & 3) == 0 ? rnd() ^ ((uint32_t)rnd() << 16) : rnd() % 65536;
+		size_t plen = rnd() % 64;
+		uint16_t want, got;
+		for (int i = 0; i < 32; i++)
+			buf[i] = (t & 15) == 1 ? 0xff : (uint8_t)rnd();
+		if (t == 2)
+			len = 0xffffffffu;
+		st32(buf + 32, len);
+		buf[36] = buf[37] = buf[38] = 0;
+		buf[39] = proto;
+		for (size_t i = 0; i < plen; i++)
+			buf[40 + i] = (uint8_t)rnd();
+		want = ref_csum(buf, 40, 0);
+		got = csum_fold(csum_pseudo6(src, dst, proto, len));
+		if (got != want)
+			fail_msg("pseudo6 len %u proto %u: got %04x want %04x", len, proto, got, want);
+		want = ref_csum(buf, 40 + plen, 0);
+		got = csum_fold(csum_partial(buf + 40, plen, csum_pseudo6(src, dst, proto, len)));
+		if (got != want)
+			fail_msg("pseudo6 + %zu bytes: got %04x want %04x", plen, got, want);
+	}
+}
+
+/* A UDP datagram over IPv6 made by scapy (2001:2::2 → 2001:2::1, ports 4000 →
+ * 5000, "hello"; checksum 0x58d1) verifies with the pseudo-header sum. */
+static void test_pseudo6_scapy_udp(void **state)
+{
+	static const uint8_t src[16] = { 0x20, 0x01, 0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02 };
+	static const uint8_t dst[16] = { 0x20, 0x01, 0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 };
+	uint8_t udp[13] = { 0x0f, 0xa0, 0x13, 0x88, 0x00, 0x0d, 0x58, 0xd1, 'h', 'e', 'l', 'l', 'o' };
+	(void)state;
+	assert_int_equal(csum_fold(csum_partial(udp, sizeof(udp), csum_pseudo6(src, dst, 17, sizeof(udp)))), 0);
+	st16(udp + 6, 0);
+	assert_int_equal(csum_fold(csum_partial(udp, sizeof(udp), csum_pseudo6(src, dst, 17, sizeof(udp)))), 0x58d1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_csum_add_and_fold),
 		cmocka_unit_test(test_partial_at_splits),
 		cmocka_unit_test(test_update16_32),
+		cmocka_unit_test(test_pseudo6),
+		cmocka_unit_test(test_pseudo6_scapy_udp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

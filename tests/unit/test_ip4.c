@@ -1161,6 +1161,8 @@ static void test_every_drop_reason_reachable(void **state)
 		struct harness h;
 		if (!strncmp(skiff_drop_name((enum skiff_drop_reason)r), "TCP_", 4))
 			continue; /* TCP's reasons are swept in test_tcp.c */
+		if (!strncmp(skiff_drop_name((enum skiff_drop_reason)r), "IP6_", 4))
+			continue; /* IPv6's in test_ip6_wire.c until ip6_input is wired in */
 		if (!triggers[r].fn) {
 			print_error("drop reason %s has no trigger in test_ip4.c\n", skiff_drop_name((enum skiff_drop_reason)r));
 			missing++;
