@@ -96,22 +96,9 @@ static bool code_allowed(uint16_t code)
 	}
 }
 
-static bool is_cond_jump(uint16_t code)
-{
-	switch (code) {
-	case BPF_JMP | BPF_JEQ | BPF_K:
-	case BPF_JMP | BPF_JEQ | BPF_X:
-	case BPF_JMP | BPF_JGE | BPF_K:
-	case BPF_JMP | BPF_JGE | BPF_X:
-	case BPF_JMP | BPF_JGT | BPF_K:
-	case BPF_JMP | BPF_JGT | BPF_X:
-	case BPF_JMP | BPF_JSET | BPF_K:
-	case BPF_JMP | BPF_JSET | BPF_X:
-		return true;
-	default:
-		return false;
-	}
-}
+/* A conditional jump (jt/jf used), for codes code_allowed() accepted: every
+ * BPF_JMP code but BPF_JA. */
+static bool is_cond_jump(uint16_t code) { return BPF_CLASS(code) == BPF_JMP && BPF_OP(code) != BPF_JA; }
 
 /* bpf_anc_helper(): the ancillary codes Linux knows (all of them run here). */
 static bool anc_known(uint32_t k)
