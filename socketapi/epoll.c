@@ -470,6 +470,27 @@ int skiff_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int t
 	return skiff_ret(rc);
 }
 
+int skiff_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *tmo,
+		       const sigset_t *sigmask)
+{
+	struct skiff_fd *ee = ep_get(epfd);
+	int ms = -1;
+
+	if (!ee)
+		return epoll_pwait2(epfd, events, maxevents, tmo, sigmask);
+	fdt_put(ee);
+	if (tmo) {
+		uint64_t ns, up;
+		if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000l)
+			return skiff_ret(-EINVAL);
+		/* skiff's wait counts in ms: round up, never return before the time */
+		ns = (uint64_t)tmo->tv_sec * 1000000000ull + (uint64_t)tmo->tv_nsec;
+		up = ns / 1000000ull + (ns % 1000000ull != 0);
+		ms = up > INT32_MAX ? INT32_MAX : (int)up;
+	}
+	return skiff_epoll_pwait(epfd, events, maxevents, ms, sigmask);
+}
+
 int skiff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
 {
 	return skiff_epoll_pwait(epfd, events, maxevents, timeout_ms, NULL);

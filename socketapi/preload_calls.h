@@ -47,7 +47,9 @@
 	X(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *e), (ep, op, fd, e), (ep, op, fd, e), ep)     \
 	X(int, epoll_wait, (int ep, struct epoll_event *e, int n, int t), (ep, e, n, t), (ep, e, n, t), ep)          \
 	X(int, epoll_pwait, (int ep, struct epoll_event *e, int n, int t, const sigset_t *m), (ep, e, n, t, m),       \
-	  (ep, e, n, t, m), ep)
+	  (ep, e, n, t, m), ep)                                                                                       \
+	X(int, epoll_pwait2, (int ep, struct epoll_event *e, int n, const struct timespec *t, const sigset_t *m),     \
+	  (ep, e, n, t, m), (ep, e, n, t, m), ep)
 
 #define PRELOAD_OWN_CALLS(X)                                                                                          \
 	X(int, socket, (int d, int t, int p))                                                                        \

@@ -101,6 +101,9 @@ int skiff_epoll_create1(int flags);
 int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int skiff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms);
 int skiff_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout_ms, const sigset_t *sigmask);
+/* The timespec timeout is rounded up to whole milliseconds for skiff's items. */
+int skiff_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *tmo,
+		       const sigset_t *sigmask);
 
 /* ---- the rest of the fd calls, for every fd of a program ---- */
 ssize_t skiff_read(int fd, void *buf, size_t len);

@@ -219,6 +219,18 @@ static void test_epoll_mixed_blocking(void **state)
 	t0 = mono_ns();
 	assert_int_equal(skiff_epoll_wait(ep, ev, 4, 100), 0);
 	assert_true(mono_ns() - t0 >= 90000000ull);
+	/* epoll_pwait2: a timespec, rounded up to whole ms (never returns early) */
+	{
+		struct timespec ts = { 0, 50500000 }, bad = { 0, 1000000000l };
+		t0 = mono_ns();
+		assert_int_equal(skiff_epoll_pwait2(ep, ev, 4, &ts, NULL), 0);
+		assert_true(mono_ns() - t0 >= 50000000ull);
+		assert_err(skiff_epoll_pwait2(ep, ev, 4, &bad, NULL), EINVAL);
+		assert_int_equal(write(p[1], "q", 1), 1);
+		assert_int_equal(skiff_epoll_pwait2(ep, ev, 4, NULL, NULL), 1); /* NULL: wait for it */
+		assert_int_equal(ev[0].data.u64, 2u);
+		assert_int_equal(read(p[0], buf, 1), 1);
+	}
 	skiff_rt_set_busy_poll(W.rt, 50);
 	close(p[0]);
 	close(p[1]);
