@@ -51,6 +51,7 @@ struct ep_item {
 struct sk_epoll {
 	pthread_mutex_t mu;
 	struct ep_item *items;
+	unsigned *scratch;    /* 2 x cap: an evaluation's deferred and dead item indices (under mu) */
 	unsigned n, cap;
 	unsigned rr;          /* round-robin start */
 	bool kernel_first;    /* whose turn to fill the array first */
@@ -65,6 +66,7 @@ static void ep_release(struct skiff_sock *s)
 	if (ep) {
 		pthread_mutex_destroy(&ep->mu);
 		free(ep->items);
+		free(ep->scratch);
 		free(ep);
 	}
 	free(s);
@@ -166,11 +168,14 @@ int skiff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		} else if (ep->n == ep->cap) {
 			unsigned cap = ep->cap ? ep->cap * 2 : 16;
 			struct ep_item *it = realloc(ep->items, cap * sizeof(*it));
-			if (!it) {
+			unsigned *sc = it ? realloc(ep->scratch, 2 * cap * sizeof(*sc)) : NULL;
+			if (it)
+				ep->items = it;
+			if (!sc) {
 				rc = -ENOMEM;
 				break;
 			}
-			ep->items = it;
+			ep->scratch = sc;
 			ep->cap = cap;
 		}
 		if (rc == 0)
@@ -210,6 +215,7 @@ struct ep_round {
 	unsigned nrt;
 	struct pollfd *kpfd;      /* [0] the epoll fd, then deferred items' kernel fds */
 	unsigned nkpfd, kcap;
+	struct pollfd small[16];  /* kpfd until more are needed */
 };
 
 static void round_add_rt(struct ep_round *r, struct skiff_rt *rt)
@@ -225,9 +231,11 @@ static void round_add_kfd(struct ep_round *r, int fd, short events)
 {
 	if (r->nkpfd == r->kcap) {
 		unsigned cap = r->kcap * 2;
-		struct pollfd *p = realloc(r->kpfd, cap * sizeof(*p));
+		struct pollfd *p = r->kpfd == r->small ? malloc(cap * sizeof(*p)) : realloc(r->kpfd, cap * sizeof(*p));
 		if (!p)
 			return; /* it is still polled on the next evaluation */
+		if (r->kpfd == r->small)
+			memcpy(p, r->small, sizeof(r->small));
 		r->kpfd = p;
 		r->kcap = cap;
 	}
@@ -271,22 +279,15 @@ static int ep_eval(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 {
 	struct skiff_rt *lrt = NULL;
 	int linst = -1, n = 0;
-	unsigned *defer_idx = NULL, ndefer = 0, *dead = NULL, ndead = 0;
+	unsigned *defer_idx, ndefer = 0, *dead, ndead = 0;
 
 	r->nrt = 0;
 	r->nkpfd = 1; /* keep the epoll fd */
 	pthread_mutex_lock(&ep->mu);
-	if (ep->n) {
+	defer_idx = ep->scratch;
+	dead = ep->scratch + ep->cap;
+	if (ep->n)
 		ep->rr = (ep->rr + 1) % ep->n;
-		defer_idx = malloc(ep->n * sizeof(*defer_idx));
-		dead = malloc(ep->n * sizeof(*dead));
-		if (!defer_idx || !dead) {
-			pthread_mutex_unlock(&ep->mu);
-			free(defer_idx);
-			free(dead);
-			return 0; /* evaluated again next round */
-		}
-	}
 	for (unsigned k = 0; k < ep->n; k++) {
 		unsigned i = (ep->rr + k) % ep->n;
 		struct ep_item *it = &ep->items[i];
@@ -350,15 +351,13 @@ static int ep_eval(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 			drop_item(ep, dead[a]);
 	}
 	pthread_mutex_unlock(&ep->mu);
-	free(defer_idx);
-	free(dead);
 	return n;
 }
 
 static int ep_wait(int epfd, struct sk_epoll *ep, struct epoll_event *out, int max, int timeout_ms,
 		   const sigset_t *sigmask)
 {
-	struct ep_round r = { .kcap = 8 };
+	struct ep_round r = { .kcap = 16 };
 	struct rt_waiter w[8];
 	struct skiff_rt *rt0 = NULL;
 	uint64_t deadline = UINT64_MAX, spin_end = 0;
@@ -366,9 +365,7 @@ static int ep_wait(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 	bool reg = false;
 	int rc = 0;
 
-	r.kpfd = malloc(r.kcap * sizeof(*r.kpfd));
-	if (!r.kpfd)
-		return -ENOMEM;
+	r.kpfd = r.small;
 	r.kpfd[0] = (struct pollfd){ .fd = epfd, .events = POLLIN };
 	for (bool first = true;; first = false) {
 		int n = 0, k;
@@ -444,7 +441,8 @@ static int ep_wait(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 	if (reg)
 		for (unsigned j = 0; j < nreg; j++)
 			rt_waiter_del(r.rts[j], &w[j]);
-	free(r.kpfd);
+	if (r.kpfd != r.small)
+		free(r.kpfd);
 	return rc;
 }
 

@@ -199,13 +199,6 @@ static bool any_skiff(int nfds, const fd_set *rd, const fd_set *wr, const fd_set
 	return false;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int skiff_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
 	uint64_t t = UINT64_MAX, start;
@@ -218,10 +211,10 @@ int skiff_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *t
 			return skiff_ret(-EINVAL);
 		t = (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
 	}
-	start = mono_ns();
+	start = rt_mono_ns();
 	rc = select_common(nfds, rd, wr, ex, t, NULL);
 	if (tv) { /* Linux writes back the time not slept */
-		uint64_t spent = mono_ns() - start, left = spent >= t ? 0 : t - spent;
+		uint64_t spent = rt_mono_ns() - start, left = spent >= t ? 0 : t - spent;
 		tv->tv_sec = (time_t)(left / 1000000000ull);
 		tv->tv_usec = (suseconds_t)(left % 1000000000ull / 1000ull);
 	}
@@ -272,7 +265,7 @@ int skiff_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct
 	if (timeout) {
 		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000l)
 			return skiff_ret(-EINVAL);
-		end = mono_ns() + (uint64_t)timeout->tv_sec * 1000000000ull + (uint64_t)timeout->tv_nsec;
+		end = rt_mono_ns() + (uint64_t)timeout->tv_sec * 1000000000ull + (uint64_t)timeout->tv_nsec;
 	}
 	if (vlen > 1024)
 		vlen = 1024;
@@ -288,13 +281,13 @@ int skiff_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct
 		vec[i].msg_len = (unsigned)r;
 		if (flags & MSG_WAITFORONE)
 			flags |= MSG_DONTWAIT;
-		if (timeout && mono_ns() >= end) {
+		if (timeout && rt_mono_ns() >= end) {
 			i++;
 			break;
 		}
 	}
 	if (timeout) { /* Linux writes back the time left */
-		uint64_t now = mono_ns(), left = now >= end ? 0 : end - now;
+		uint64_t now = rt_mono_ns(), left = now >= end ? 0 : end - now;
 		timeout->tv_sec = (time_t)(left / 1000000000ull);
 		timeout->tv_nsec = (long)(left % 1000000000ull);
 	}
