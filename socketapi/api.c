@@ -40,6 +40,30 @@ static bool skiff_serves(int domain, int type, int protocol)
 				     (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)));
 }
 
+int sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
+{
+	return s->type == SOCK_STREAM ? tcp_sock_attach(s, rt, instance) : udp_sock_attach(s, rt, instance);
+}
+
+/* A stack socket of base type `base` on (rt, instance) for the reserved kernel fd
+ * kfd, recorded in the fd table. On failure the caller still owns kfd. */
+static int stack_sock_open(struct skiff_rt *rt, int instance, int kfd, int base, int nonblock, int fd_flags)
+{
+	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, AF_INET, base,
+					    base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP, NULL);
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	if (nonblock)
+		atomic_store(&s->status_flags, O_NONBLOCK);
+	rc = sock_attach(s, rt, instance);
+	if (rc == 0)
+		rc = fdt_install(kfd, s, fd_flags);
+	fdt_sock_put(s); /* the table holds its own reference; on failure this closes the socket */
+	return rc;
+}
+
 static int socket_common(struct skiff_rt *rt, int instance, int bad_instance_err, int domain, int type, int protocol)
 {
 	int kfd = socket(domain, type, protocol), rc;
@@ -50,10 +74,9 @@ static int socket_common(struct skiff_rt *rt, int instance, int bad_instance_err
 		rc = bad_instance_err;
 	else if (!rt_instance_ok(rt, instance))
 		rc = bad_instance_err;
-	else if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM)
-		rc = tcp_sock_open(rt, instance, kfd, type & SOCK_NONBLOCK, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
 	else
-		rc = udp_sock_open(rt, instance, kfd, type & SOCK_NONBLOCK, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
+		rc = stack_sock_open(rt, instance, kfd, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), type & SOCK_NONBLOCK,
+				     type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
 	if (rc < 0) {
 		close(kfd);
 		errno = -rc;

@@ -27,7 +27,6 @@
 #include "dataplane/route.h"
 #include "fdtable.h"
 #include "runtime.h"
-#include "sock_tcp.h"
 
 #define DEFER_OPTS 24
 #define DEFER_OPT_LEN 32
@@ -70,7 +69,7 @@ static void defer_release(struct skiff_sock *s)
 
 int skiff_socket_deferred(int domain, int type, int protocol)
 {
-	int kfd = socket(domain, type, protocol), base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), rc;
+	int kfd = socket(domain, type, protocol), base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct skiff_sock *s;
 	bool on;
 
@@ -92,11 +91,9 @@ int skiff_socket_deferred(int domain, int type, int protocol)
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = fdt_install(kfd, s, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
+	/* a fd beyond the table cannot be tracked: then it is a plain kernel socket */
+	(void)fdt_install(kfd, s, type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
 	fdt_sock_put(s);
-	if (rc < 0) { /* cannot track it (fd beyond the table): a plain kernel socket */
-		return kfd;
-	}
 	return kfd;
 }
 
@@ -145,7 +142,6 @@ enum verdict { V_KERNEL, V_STACK, V_KBIND, V_UNDECIDED };
 /* Under g_defer_mu. */
 static enum verdict decide(const struct skiff_sock *s, enum sock_defer_op op, const struct sockaddr *addr, socklen_t len)
 {
-	const struct defer_state *ds = s->dp;
 	struct sockaddr_in sin;
 	struct skiff_route_res4 res;
 	uint32_t a;
@@ -181,21 +177,12 @@ static enum verdict decide(const struct skiff_sock *s, enum sock_defer_op op, co
 	else
 		ours = skiff_route_lookup4(rt_stack(g_pol.rt, g_pol.instance), a, -1, &res) == 0;
 	rt_unlock(g_pol.rt, g_pol.instance);
-	(void)ds;
 	return ours ? V_STACK : V_KERNEL;
 }
 
 static bool same_sock(const struct skiff_sock *s, void *ctx) { return s == ctx; }
 
-static void to_kernel(struct skiff_sock *s)
-{
-	struct skiff_fd *list = fdt_remove_if(same_sock, s);
-	while (list) {
-		struct skiff_fd *next = list->link;
-		fdt_put(list);
-		list = next;
-	}
-}
+static void to_kernel(struct skiff_sock *s) { fdt_drop_if(same_sock, s); }
 
 /* Under g_defer_mu; fd holds s. */
 static int adopt(int fd, struct skiff_sock *s)
@@ -204,8 +191,7 @@ static int adopt(int fd, struct skiff_sock *s)
 	int fl = fcntl(fd, F_GETFL), rc, saved = errno;
 
 	s->dp = NULL;
-	rc = s->type == SOCK_STREAM ? tcp_sock_attach(s, g_pol.rt, g_pol.instance)
-				    : udp_sock_attach(s, g_pol.rt, g_pol.instance);
+	rc = sock_attach(s, g_pol.rt, g_pol.instance);
 	if (rc < 0) {
 		s->dp = ds;
 		return rc;

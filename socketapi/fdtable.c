@@ -275,6 +275,16 @@ struct skiff_fd *fdt_remove_if(bool (*match)(const struct skiff_sock *s, void *c
 	return list;
 }
 
+void fdt_drop_if(bool (*match)(const struct skiff_sock *s, void *ctx), void *ctx)
+{
+	struct skiff_fd *list = fdt_remove_if(match, ctx);
+	while (list) {
+		struct skiff_fd *next = list->link;
+		fdt_put(list);
+		list = next;
+	}
+}
+
 void fdt_forget_all(void)
 {
 	struct fd_dir *d = atomic_load_explicit(&g_dir, memory_order_acquire);

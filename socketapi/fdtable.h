@@ -90,6 +90,8 @@ struct skiff_fd *fdt_remove(int fd);
 /* Unpublish every entry whose socket matches; returns them linked through
  * `link` (each holding the table's reference). */
 struct skiff_fd *fdt_remove_if(bool (*match)(const struct skiff_sock *s, void *ctx), void *ctx);
+/* fdt_remove_if, then drop the table's reference of each (the fds stay open). */
+void fdt_drop_if(bool (*match)(const struct skiff_sock *s, void *ctx), void *ctx);
 /* A forked child: forget every entry without releasing anything (the sockets'
  * stacks and devices belong to the parent; their memory is the child's copy).
  * The fds stay open as the plain kernel sockets that reserved them. */

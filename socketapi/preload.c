@@ -167,7 +167,6 @@ static bool is_stack_sock(const struct skiff_sock *s, void *ctx)
 static void preload_exit(void)
 {
 	struct skiff_rt *rt;
-	struct skiff_fd *list;
 	unsigned ms = EXIT_DRAIN_MS_DEFAULT;
 	const char *v = getenv("SKIFF_EXIT_DRAIN_MS");
 	uint64_t end;
@@ -179,12 +178,7 @@ static void preload_exit(void)
 		ms = (unsigned)strtoul(v, NULL, 10);
 	rt = g_boot->rt;
 	/* what the kernel does at exit: every socket closed, TCP data and FINs delivered */
-	list = fdt_remove_if(is_stack_sock, NULL);
-	while (list) {
-		struct skiff_fd *next = list->link;
-		fdt_put(list);
-		list = next;
-	}
+	fdt_drop_if(is_stack_sock, NULL);
 	end = rt_mono_ns() + (uint64_t)ms * 1000000ull;
 	for (;;) {
 		unsigned left;

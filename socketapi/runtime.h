@@ -158,9 +158,9 @@ static inline int skiff_ret(int rc)
 	return rc;
 }
 
-/* sock_udp.c: open a dataplane UDP socket on (rt, instance) for the reserved kernel
- * fd kfd and record it in the fd table. On failure the caller still owns kfd. */
-int udp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags);
+/* api.c: make s (DEFERRED, its dp taken back by the caller) a stack socket of
+ * its s->type on (rt, instance) in place: tcp_sock_attach / udp_sock_attach. */
+int sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance);
 /* Make s (a DEFERRED socket whose dp the caller has taken back) a UDP socket on
  * (rt, instance) in place: kind is published last. 0 or -errno (s unchanged). */
 int udp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance);

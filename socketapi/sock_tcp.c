@@ -212,22 +212,6 @@ int tcp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
 	return 0;
 }
 
-int tcp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags)
-{
-	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL);
-	int rc;
-
-	if (!s)
-		return -ENOMEM;
-	if (nonblock)
-		atomic_store(&s->status_flags, O_NONBLOCK);
-	rc = tcp_sock_attach(s, rt, instance);
-	if (rc == 0)
-		rc = fdt_install(kfd, s, fd_flags);
-	fdt_sock_put(s);
-	return rc;
-}
-
 /* A TCB for a socket whose old one the dataplane let go (lock held). */
 static int ensure_tcb(struct tref *r)
 {

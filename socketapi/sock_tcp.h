@@ -38,7 +38,6 @@ struct tcp_usock {
 /* The live TCB behind s, or NULL (lock held). */
 struct skiff_tcp_sock *tcp_sock_tcb(struct skiff_sock *s);
 
-int tcp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags);
 /* Make s (a DEFERRED socket whose dp the caller has taken back) a TCP socket on
  * (rt, instance) in place: kind is published last. 0 or -errno (s unchanged). */
 int tcp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance);

@@ -96,22 +96,6 @@ int udp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
 	return 0;
 }
 
-int udp_sock_open(struct skiff_rt *rt, int instance, int kfd, int nonblock, int fd_flags)
-{
-	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL);
-	int rc;
-
-	if (!s)
-		return -ENOMEM;
-	if (nonblock)
-		atomic_store(&s->status_flags, O_NONBLOCK);
-	rc = udp_sock_attach(s, rt, instance);
-	if (rc == 0)
-		rc = fdt_install(kfd, s, fd_flags);
-	fdt_sock_put(s); /* the table holds its own reference; on failure this closes the socket */
-	return rc;
-}
-
 short udp_sock_revents(struct skiff_sock *s)
 {
 	short r;
