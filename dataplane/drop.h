@@ -7,6 +7,8 @@
 #ifndef SKIFF_DROP_H
 #define SKIFF_DROP_H
 
+#include "wire_icmp6.h" /* ICMP6_FAILS: ICMPv6 and ND parse failures, one drop each */
+
 #define SKIFF_DROP_REASONS(DROP) \
 	DROP(ETH_SHORT,          "eth: frame shorter than the Ethernet header") \
 	DROP(ETH_NOT_FOR_US,     "eth: destination MAC is not ours, broadcast or a joined group") \
@@ -50,11 +52,33 @@
 	DROP(ICMP_ERR_BAD_QUOTE, "icmp: error quotes too little of the offending datagram (RFC 1122 3.2.2)") \
 	DROP(ICMP_ERR_NO_SOCKET, "icmp: error for a datagram no socket sent") \
 	DROP(ICMP_OUT_LIMITED,   "icmp: error not sent, rate limit (RFC 1812 4.3.2.8)") \
+	DROP(RAW_RCVBUF_FULL,    "raw: socket receive buffer full (SO_RCVBUF)") \
+	DROP(RAW_NO_BUF,         "raw: no frame for a raw socket's copy or error entry") \
+	DROP(RAW_ERRQ_FULL,      "raw: error queue full (IP_RECVERR, SO_RCVBUF)") \
+	DROP(RAW_FILTERED,       "raw: a socket's SO_ATTACH_FILTER refused its copy (Linux SKB_DROP_REASON_SOCKET_FILTER)") \
+	DROP(RAW_BAD_CSUM,       "raw: IPv6 checksum wrong for a socket with IPV6_CHECKSUM / ICMPv6 (RFC 3542 3.1)") \
+	DROP(RAW_ICMP6_FILTERED, "raw: ICMP6_FILTER blocks the type, no socket of the protocol took it (RFC 3542 3.2)") \
+	DROP(IGMP_SHORT,         "igmp: shorter than 8 bytes (RFC 3376 4)") \
+	DROP(IGMP_BAD_CSUM,      "igmp: checksum wrong (RFC 3376 4.1.2)") \
+	DROP(IGMP_BAD_TYPE,      "igmp: type no host handles (RFC 3376 4)") \
+	DROP(IGMP_BAD_LEN,       "igmp: length no version has, or sources/records past the end (RFC 3376 7.1, 4.1.8)") \
+	DROP(IGMP_BAD_GROUP,     "igmp: group not multicast, or a General Query with sources (RFC 3376 4.1.9)") \
+	DROP(IGMP_FRAGMENTED,    "igmp: message arrived in fragments (no querier fragments one; not parsed)") \
+	DROP(IGMP_NO_BUF,        "igmp: no frame for a report or leave") \
+	/* MLD (dataplane/mld.c; RFC 3810 5, RFC 2710 3) */ \
+	DROP(MLD_BAD_HOPLIMIT,   "mld: hop limit is not 1 (RFC 3810 5.1.14, 5.2.13)") \
+	DROP(MLD_NO_RA,          "mld: no Router Alert in a Hop-by-Hop header (RFC 3810 5.1.14, 5.2.13)") \
+	DROP(MLD_BAD_SRC,        "mld: source not link-local (reports and Done may also come from ::) (RFC 3810 5.1.14, 5.2.13)") \
+	DROP(MLD_BAD_LEN,        "mld: length no version has, or sources/records past the end (RFC 3810 8.1, 5.1.10)") \
+	DROP(MLD_BAD_GROUP,      "mld: group not multicast, or a General Query with sources (RFC 3810 5.1.10)") \
+	DROP(MLD_FRAGMENTED,     "mld: message arrived in fragments (not parsed)") \
+	DROP(MLD_NO_BUF,         "mld: no frame for a report or done") \
 	DROP(UDP_SHORT,          "udp: shorter than 8 bytes (RFC 768)") \
 	DROP(UDP_BAD_LEN,        "udp: length field < 8 or > IP payload (RFC 768)") \
 	DROP(UDP_BAD_CSUM,       "udp: checksum wrong (RFC 768, RFC 1122 4.1.3.4)") \
 	DROP(UDP_NO_PORT,        "udp: no socket for the port; port unreachable sent (RFC 1122 4.1.3.1)") \
 	DROP(UDP_RCVBUF_FULL,    "udp: socket receive buffer full (SO_RCVBUF)") \
+	DROP(PACKET_RCVBUF_FULL, "packet: a packet socket's copy dropped, receive buffer or ring full (PACKET_STATISTICS tp_drops)") \
 	DROP(UDP_ZERO_PORT,      "udp: destination port 0 (source port 0 is legal, RFC 768)") \
 	DROP(TX_QUEUE_FULL,      "tx: interface transmit queue full") \
 	DROP(TCP_SHORT,          "tcp: shorter than 20 bytes (RFC 9293 3.1)") \
@@ -97,14 +121,37 @@
 	DROP(IP6_FRAG_BAD_LEN,   "ip6: fragment with M set not a multiple of 8 bytes; parameter problem (RFC 8200 4.5)") \
 	DROP(IP6_FRAG_TOO_BIG,   "ip6: fragment would end past 65535 bytes of payload; parameter problem (RFC 8200 4.5)") \
 	DROP(IP6_FRAG_INCOMPLETE, "ip6: first fragment without the whole header chain; parameter problem code 3 (RFC 7112 5, RFC 8200 4.5)") \
-	DROP(IP6_FRAG_NESTED,    "ip6: fragment header after a fragment header (RFC 8200 4.1: at most once)")
+	DROP(IP6_FRAG_NESTED,    "ip6: fragment header after a fragment header (RFC 8200 4.1: at most once)") \
+	DROP(IP6_BAD_SRC,        "ip6: source is multicast, or loopback/our own from a device (RFC 4291 2.7, 2.5.3)") \
+	DROP(IP6_MARTIAN_DST,    "ip6: destination is ::, ::1 or v4-mapped on the wire (RFC 4291 2.5.2, 2.5.3, RFC 6890)") \
+	DROP(IP6_NOT_FOR_US,     "ip6: destination not ours, not a group we are in, and forwarding is off (RFC 8200 4)") \
+	DROP(IP6_UNKNOWN_PROTO,  "ip6: no handler for the next header; parameter problem code 1 sent (RFC 8200 4)") \
+	DROP(IP6_NO_ROUTE,       "ip6: output found no route") \
+	DROP(IP6_NO_BUF,         "ip6: output could not get a buffer for a header or fragment") \
+	DROP(IP6_NONE,           "ip6: next header 59, nothing follows (RFC 8200 4.7)") \
+	DROP(ND_NA_FOR_OURS,     "nd: advertisement for an address we own, not merged (RFC 4862 5.4.4; spoofing)") \
+	DROP(ND_NS_NOT_OURS,     "nd: solicitation for a target that is not our address (RFC 4861 7.2.3)") \
+	DROP(ND_DAD_CONFLICT,    "nd: DAD found our tentative address in use; the address is not used (RFC 4862 5.4.3, 5.4.4)") \
+	DROP(ND_REDIRECT_IGNORED, "nd: redirect ignored: not accepted by configuration or not from the first-hop router (RFC 4861 8.1)") \
+	DROP(ND_RA_IGNORED,      "nd: router advertisement ignored (nd_accept_ra off)") \
+	DROP(ICMP6_INFO_UNKNOWN, "icmp6: informational message of a type we do not handle (RFC 4443 2.4 (b))") \
+	DROP(ICMP6_ERR_NO_OWNER, "icmp6: error quoting a packet no socket of ours sent")
 
 enum skiff_drop_reason {
 #define DROP_ENUM(n, d) SKIFF_DROP_##n,
 	SKIFF_DROP_REASONS(DROP_ENUM)
 #undef DROP_ENUM
+#define DROP_ENUM_ICMP6(n, d) SKIFF_DROP_ICMP6_##n,
+	ICMP6_FAILS(DROP_ENUM_ICMP6)
+#undef DROP_ENUM_ICMP6
 	SKIFF_DROP_MAX
 };
+
+/* The drop for an ICMPv6/ND parse failure (icmp6_msg.h, nd_msg.h). */
+static inline enum skiff_drop_reason skiff_drop_icmp6(enum icmp6_fail f)
+{
+	return (enum skiff_drop_reason)(SKIFF_DROP_ICMP6_SHORT + (f > ICMP6_FAIL_NONE ? f - 1 : 0));
+}
 
 const char *skiff_drop_name(enum skiff_drop_reason r);
 const char *skiff_drop_desc(enum skiff_drop_reason r);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ip4.h"
+#include "raw.h"
 #include "route.h"
 #include "stack.h"
 #include "tcp.h"
@@ -37,8 +38,10 @@ static const struct err_map unreach_map[16] = {
 
 /* Deliver an error whose quote starts at q (IP header of a datagram we sent). */
 static void deliver_error(struct skiff_stack *st, int ifindex, uint8_t type, uint8_t code, uint32_t rest,
-			  const uint8_t *q, size_t qlen)
+			  const uint8_t *q, size_t qlen, uint32_t from, uint64_t now)
 {
+	bool raw_took;
+
 	struct ip4_repr qip;
 	int err;
 	bool fatal;
@@ -68,13 +71,15 @@ static void deliver_error(struct skiff_stack *st, int ifindex, uint8_t type, uin
 		skiff_count_drop(st, SKIFF_DROP_ICMP_UNHANDLED);
 		return;
 	}
+	/* raw and ping sockets (raw.c: Linux raw_icmp_error, ping_err) */
+	raw_took = raw4_err(st, ifindex, from, type, code, rest, q, qlen, err, fatal, now);
 	if (qip.proto == IPPROTO_UDP_)
 		udp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal);
 	else if (qip.proto == IPPROTO_TCP_)
 		tcp4_err(st, ifindex, &qip, q + qip.ihl, qlen - qip.ihl, err, fatal,
 			 /* RFC 1191 4: the next-hop MTU of "fragmentation needed" */
 			 type == ICMP4_DEST_UNREACH && code == 4 ? (uint16_t)(rest & 0xffff) : 0);
-	else
+	else if (!raw_took)
 		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
 }
 
@@ -131,6 +136,9 @@ void skiff_icmp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct s
 		return;
 	}
 	switch (ic.type) {
+	case ICMP4_ECHO_REPLY: /* for a ping socket (raw.c, Linux ping_rcv) */
+		ping4_input(st, ifc, p, ip, now);
+		return;
 	case ICMP4_ECHO_REQUEST:
 		if (p->flags & (SKIFF_PKT_BCAST | SKIFF_PKT_MCAST)) {
 			skiff_drop(st, SKIFF_DROP_ICMP_BCAST_ECHO, p);
@@ -141,7 +149,8 @@ void skiff_icmp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct s
 	case ICMP4_DEST_UNREACH:
 	case ICMP4_TIME_EXCEEDED:
 	case ICMP4_PARAM_PROBLEM:
-		deliver_error(st, ifc->index, ic.type, ic.code, ic.rest, skiff_pkt_data(p) + ICMP4_HDR_LEN, p->len - ICMP4_HDR_LEN);
+		deliver_error(st, ifc->index, ic.type, ic.code, ic.rest, skiff_pkt_data(p) + ICMP4_HDR_LEN, p->len - ICMP4_HDR_LEN,
+			      ip->src, now);
 		skiff_pkt_free(p);
 		return;
 	default:
@@ -193,7 +202,7 @@ void skiff_icmp4_send_error(struct skiff_stack *st, const struct skiff_pkt *orig
 		qlen = ICMP4_ERR_MAX - IP4_HDR_LEN - ICMP4_HDR_LEN;
 	/* A datagram we originated (e.g. held for ARP): report to the socket directly. */
 	if (skiff_stack_local4(st, oip.src) >= 0) {
-		deliver_error(st, orig->ifindex, type, code, rest, oh, qlen);
+		deliver_error(st, orig->ifindex, type, code, rest, oh, qlen, oip.src, now);
 		return;
 	}
 	if (!skiff_tokens_take(&st->icmp_tb, now)) {

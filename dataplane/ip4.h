@@ -37,7 +37,7 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 /* The identification the next datagram to dst with proto will carry (tests). */
 uint16_t skiff_ip4_id_peek(const struct skiff_stack *st, uint32_t dst, uint8_t proto);
 
-/* Reassembly (ip4_reasm.c). Takes a fragment (data at its payload, IP header at
+/* Reassembly (ip_reasm.c, one table with IPv6). Takes a fragment (data at its payload, IP header at
  * l3_off). Returns the complete datagram as a chain (head = offset 0, data at its
  * payload) with ip->total_len updated, or NULL while incomplete or dropped. */
 struct skiff_pkt *skiff_ip4_reasm(struct skiff_stack *st, struct skiff_pkt *p, struct ip4_repr *ip, uint64_t now);

@@ -12,6 +12,8 @@
 #include "ip4.h"
 
 #include "icmp4.h"
+#include "raw.h"
+#include "igmp.h"
 #include "stack.h"
 #include "tcp.h"
 #include "udp.h"
@@ -27,10 +29,8 @@ static bool dst_is_local(struct skiff_stack *st, const struct skiff_iface *ifc, 
 		p->flags |= SKIFF_PKT_BCAST;
 		return true;
 	}
-	if (dst == 0xe0000001u) { /* 224.0.0.1 all-hosts (RFC 1112 4) */
-		p->flags |= SKIFF_PKT_MCAST;
-		return true;
-	}
+	if (ip4_is_multicast(dst)) /* 224.0.0.1, or a group joined here (igmp.c, RFC 1112 4, RFC 3376 3.2) */
+		return skiff_igmp_rcv4(st, ifc, p);
 	/* RFC 1122 3.3.4.2 weak host model: an address of another interface is ours too */
 	return skiff_stack_local4(st, dst) >= 0;
 }
@@ -91,6 +91,15 @@ void skiff_ip4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 			return;
 		st->ctr.ip4_reasm_ok++;
 	}
+	/* raw sockets (raw.c, Linux raw_v4_input): a copy with the header to each of
+	 * the protocol's; with no handler below, the frame itself (and no protocol
+	 * unreachable) — keep `last` in step with the cases of the switch */
+	raw4_input(st, ifc, &p, &ip,
+		   ip.proto != IPPROTO_UDP_ && ip.proto != IPPROTO_TCP_ && ip.proto != IPPROTO_ICMP_ &&
+			   ip.proto != IPPROTO_IGMP_,
+		   now);
+	if (!p)
+		return;
 	switch (ip.proto) {
 	case IPPROTO_UDP_:
 		udp4_input(st, ifc, p, &ip, now);
@@ -100,6 +109,9 @@ void skiff_ip4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct ski
 		break;
 	case IPPROTO_ICMP_:
 		skiff_icmp4_input(st, ifc, p, &ip, now);
+		break;
+	case IPPROTO_IGMP_:
+		skiff_igmp_input(st, ifc, p, &ip, now);
 		break;
 	default:
 		/* RFC 1122 3.2.2.1: protocol unreachable (send_error skips broadcasts). */

@@ -36,27 +36,6 @@ uint16_t skiff_ip4_id_peek(const struct skiff_stack *st, uint32_t dst, uint8_t p
 	return st->ip_ids[id_bucket(st, dst, proto)];
 }
 
-/* Loop a finished datagram (data at the IP header) back to input. */
-static void output_local(struct skiff_stack *st, int ifindex, struct skiff_pkt *chain)
-{
-	while (chain) {
-		struct skiff_pkt *p = chain;
-		chain = p->chain;
-		p->chain = NULL;
-		p->next = NULL;
-		p->ifindex = (uint16_t)ifindex;
-		p->flags |= SKIFF_PKT_LOCAL | SKIFF_PKT_RX_IP_CSUM_GOOD;
-		if (p->flags & SKIFF_PKT_TX_L4_CSUM) /* never computed: nothing crossed a wire */
-			p->flags = (p->flags & ~(uint32_t)SKIFF_PKT_TX_L4_CSUM) | SKIFF_PKT_RX_L4_CSUM_GOOD;
-		if (st->local_tail)
-			st->local_tail->next = p;
-		else
-			st->local_head = p;
-		st->local_tail = p;
-		st->ctr.ip4_local++;
-	}
-}
-
 static bool chain_fits(const struct skiff_pkt *c, uint16_t mtu)
 {
 	uint32_t maxp = skiff_ip4_frag_payload(mtu);
@@ -69,42 +48,6 @@ static bool chain_fits(const struct skiff_pkt *c, uint16_t mtu)
 			return false;
 	}
 	return true;
-}
-
-/* Copy the chain's bytes into new frames of at most `piece` bytes each. */
-static struct skiff_pkt *recut(struct skiff_iface *ifc, struct skiff_pkt *src, uint32_t piece)
-{
-	struct skiff_pkt *head = NULL, **tail = &head, *cur = NULL;
-	const struct skiff_pkt *s;
-
-	for (s = src; s; s = s->chain) {
-		const uint8_t *d = skiff_pkt_data(s);
-		uint32_t left = s->len;
-		while (left) {
-			uint32_t room, n;
-			if (!cur || cur->len == piece || skiff_pkt_tailroom(cur) < 8) {
-				cur = skiff_iface_alloc(ifc);
-				if (!cur) {
-					skiff_pkt_free(head);
-					return NULL;
-				}
-				*tail = cur;
-				tail = &cur->chain;
-			}
-			room = piece - cur->len;
-			if (room > skiff_pkt_tailroom(cur))
-				room = skiff_pkt_tailroom(cur) & ~7u;
-			n = left < room ? left : room;
-			if (n == 0) {
-				skiff_pkt_free(head);
-				return NULL;
-			}
-			memcpy(skiff_pkt_put(cur, n), d, n);
-			d += n;
-			left -= n;
-		}
-	}
-	return head;
 }
 
 int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, const struct skiff_ip4_tx *tx,
@@ -135,7 +78,7 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 			skiff_pkt_free(chain);
 			return -EMSGSIZE;
 		}
-		n = recut(ifc, chain, skiff_ip4_frag_payload(ifc->mtu));
+		n = skiff_pkt_recut(ifc->pool, chain, skiff_ip4_frag_payload(ifc->mtu));
 		skiff_pkt_free(chain);
 		if (!n) {
 			skiff_count_drop(st, SKIFF_DROP_IP4_NO_BUF);
@@ -175,7 +118,7 @@ int skiff_ip4_output(struct skiff_stack *st, const struct skiff_route_res4 *rt, 
 	 * source, or by the loopback interface (route.c): no second scan of the
 	 * addresses per packet */
 	if (local) {
-		output_local(st, rt->ifindex, chain);
+		st->ctr.ip4_local += skiff_stack_loop_local(st, rt->ifindex, chain, SKIFF_PKT_RX_IP_CSUM_GOOD);
 		return 0;
 	}
 	skiff_neigh_output4(st, ifc, rt->nexthop, chain, now);

@@ -1,4 +1,5 @@
-/* neigh.h — IPv4 neighbour cache and ARP (RFC 826, RFC 1122 2.3.2).
+/* neigh.h — neighbour cache: ARP (RFC 826, RFC 1122 2.3.2) and IPv6 Neighbour
+ * Discovery's cache (RFC 4861 7.3; the messages are nd.c's).
  *
  * States follow Linux's NUD machine, reduced to what ARP needs:
  *   INCOMPLETE  resolving: broadcast requests every arp_retrans_ns, packets held
@@ -27,6 +28,14 @@ enum skiff_neigh_state {
 	SKIFF_NEIGH_REACHABLE,
 	SKIFF_NEIGH_STALE,
 	SKIFF_NEIGH_PROBE,
+	SKIFF_NEIGH_DELAY,          /* IPv6 (RFC 4861 7.3.2): STALE used, waiting before probing */
+};
+
+/* How an ND message lets skiff_neigh_nd_update learn (RFC 4861 7.2.3, 7.2.5). */
+enum {
+	SKIFF_ND_ADVERT = 1u << 0,     /* an NA (else an NS/RS/RA source link-layer option) */
+	SKIFF_ND_SOLICITED = 1u << 1,  /* NA S flag */
+	SKIFF_ND_OVERRIDE = 1u << 2,   /* NA O flag */
 };
 
 int skiff_neigh_table_create(struct skiff_stack *st);
@@ -37,6 +46,18 @@ void skiff_neigh_table_destroy(struct skiff_stack *st);
  * it while ARP resolves. Takes ownership. */
 void skiff_neigh_output4(struct skiff_stack *st, struct skiff_iface *ifc, uint32_t nexthop, struct skiff_pkt *p,
 			 uint64_t now);
+/* IPv6: the same for an IPv6 packet (data at the fixed header) to nexthop; a
+ * multicast nexthop maps to 33:33:xx (RFC 2464 7). */
+void skiff_neigh_output6(struct skiff_stack *st, struct skiff_iface *ifc, const uint8_t nexthop[16],
+			 struct skiff_pkt *p, uint64_t now);
+/* What an ND message says about ip's link-layer address `mac` (NULL: the message
+ * had no such option), `how`: SKIFF_ND_*. */
+void skiff_neigh_nd_update(struct skiff_stack *st, struct skiff_iface *ifc, const uint8_t ip[16], const uint8_t *mac,
+			   unsigned how, uint64_t now);
+/* Upper-layer reachability confirmation (RFC 4861 7.3.1: new TCP data or ACKs
+ * from ip): the entry becomes REACHABLE without a probe. */
+void skiff_neigh_confirm6(struct skiff_stack *st, int ifindex, const uint8_t ip[16], uint64_t now);
+enum skiff_neigh_state skiff_neigh_lookup6(struct skiff_stack *st, int ifindex, const uint8_t ip[16], uint8_t mac[6]);
 /* ARP input, data at the ARP header. Takes ownership. */
 void skiff_arp_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, uint64_t now);
 /* Gratuitous ARP announcing addr on ifc (RFC 5227 2.3). */

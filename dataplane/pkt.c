@@ -6,6 +6,8 @@
  */
 #include "pkt.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -145,3 +147,39 @@ void skiff_mempool_destroy(struct skiff_mempool *mp)
 struct skiff_pool *skiff_mempool_pool(struct skiff_mempool *mp) { return &mp->pool; }
 unsigned skiff_mempool_avail(const struct skiff_mempool *mp) { return mp->top; }
 unsigned skiff_mempool_count(const struct skiff_mempool *mp) { return mp->count; }
+
+/* Copy the chain's bytes into new frames of at most `piece` bytes each. */
+struct skiff_pkt *skiff_pkt_recut(struct skiff_pool *pool, const struct skiff_pkt *src, uint32_t piece)
+{
+	struct skiff_pkt *head = NULL, **tail = &head, *cur = NULL;
+	const struct skiff_pkt *s;
+
+	for (s = src; s; s = s->chain) {
+		const uint8_t *d = skiff_pkt_data(s);
+		uint32_t left = s->len;
+		while (left) {
+			uint32_t room, n;
+			if (!cur || cur->len == piece || skiff_pkt_tailroom(cur) < 8) {
+				cur = skiff_pool_get(pool);
+				if (!cur) {
+					skiff_pkt_free(head);
+					return NULL;
+				}
+				*tail = cur;
+				tail = &cur->chain;
+			}
+			room = piece - cur->len;
+			if (room > skiff_pkt_tailroom(cur))
+				room = skiff_pkt_tailroom(cur) & ~7u;
+			n = left < room ? left : room;
+			if (n == 0) {
+				skiff_pkt_free(head);
+				return NULL;
+			}
+			memcpy(skiff_pkt_put(cur, n), d, n);
+			d += n;
+			left -= n;
+		}
+	}
+	return head;
+}

@@ -122,6 +122,11 @@ void skiff_pkt_free_burst(struct skiff_pkt **pkts, unsigned n);
 /* Free a `next`-linked list. */
 void skiff_pkt_free_list(struct skiff_pkt *head);
 
+/* Copy the bytes of a chain into new frames from pool of at most `piece` bytes
+ * each (pieces other than the last a multiple of 8 when piece is): the re-cut
+ * for fragmenting a chain whose frames do not fit the fragment rules. NULL when
+ * the pool runs dry. src is not freed. */
+struct skiff_pkt *skiff_pkt_recut(struct skiff_pool *pool, const struct skiff_pkt *src, uint32_t piece);
 /* Total payload bytes of a chain. */
 static inline uint32_t skiff_pkt_chain_len(const struct skiff_pkt *p)
 {

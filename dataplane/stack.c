@@ -15,20 +15,30 @@
 #include <string.h>
 
 #include "eth.h"
+#include "igmp.h"
 #include "ip4.h"
+#include "ip6.h"
 #include "neigh.h"
+#include "packet.h"
+#include "nd.h"
 #include "route.h"
+#include "route6.h"
 #include "tcp.h"
+#include "raw.h"
 #include "udp.h"
 
 static const char *const drop_names[] = {
 #define DROP_NAME(n, d) #n,
+#define DROP_NAME_ICMP6(n, d) "ICMP6_" #n,
 	SKIFF_DROP_REASONS(DROP_NAME)
+	ICMP6_FAILS(DROP_NAME_ICMP6)
 #undef DROP_NAME
+#undef DROP_NAME_ICMP6
 };
 static const char *const drop_descs[] = {
 #define DROP_DESC(n, d) d,
 	SKIFF_DROP_REASONS(DROP_DESC)
+	ICMP6_FAILS(DROP_DESC)
 #undef DROP_DESC
 };
 
@@ -53,6 +63,18 @@ void skiff_stack_config_defaults(struct skiff_stack_config *c)
 	c->reasm_mem = 4u << 20;
 	c->reasm_timeout_ns = 30000000000ull;
 	c->reasm_max_frags = 128;
+	c->nd_dad_transmits = 1;
+	c->nd_optimistic_dad = true;
+	c->mld_join_solicited = false; /* mld.c; the socket layer turns it on (a real link) */
+	c->nd_rtr_solicits = 3;
+	c->nd_rtr_solicit_ns = 4000000000ull;
+	c->nd_delay_first_probe_ns = 5000000000ull;
+	c->nd_accept_ra = true;
+	c->nd_autoconf = true;
+	c->nd_accept_redirects = false;
+	c->default_hop_limit = 64;
+	c->pmtu6_entries = 256;
+	c->pmtu_expire_ns = 600000000000ull;
 	c->udp_sockets = 1024;
 	c->txq = 1024;
 	c->rcvbuf_default = 212992;
@@ -160,8 +182,11 @@ int skiff_stack_create(const struct skiff_stack_config *cfg, uint64_t now, struc
 	skiff_tokens_init(&st->arp_reply_tb, cfg->arp_reply_rate, cfg->arp_reply_rate / 10 + 1, now);
 	skiff_tokens_init(&st->icmp_tb, cfg->icmp_rate, 50, now);
 	skiff_tokens_init(&st->tcp_challenge_tb, cfg->tcp_challenge_rate, cfg->tcp_challenge_rate / 10 + 1, now);
+	skiff_tokens_init(&st->icmp6_tb, cfg->icmp_rate, 50, now);
 	if ((rc = skiff_neigh_table_create(st)) || (rc = skiff_route_table_create(st)) ||
-	    (rc = skiff_reasm_create(st)) || (rc = skiff_udp_table_create(st)) || (rc = skiff_tcp_table_create(st))) {
+	    (rc = skiff_route6_table_create(st)) ||
+	    (rc = skiff_reasm_create(st)) || (rc = skiff_udp_table_create(st)) || (rc = skiff_tcp_table_create(st)) ||
+	    (rc = skiff_raw_table_create(st)) /* raw.c */ || (rc = skiff_packet_table_create(st)) /* packet.c */) {
 		skiff_stack_destroy(st);
 		return rc;
 	}
@@ -176,9 +201,13 @@ void skiff_stack_destroy(struct skiff_stack *st)
 	skiff_pkt_free_list(st->local_head);
 	skiff_tcp_table_destroy(st);
 	skiff_udp_table_destroy(st);
+	skiff_raw_table_destroy(st); /* raw.c */
+	skiff_packet_table_destroy(st); /* packet.c */
+	skiff_mcast_destroy(st); /* igmp.c: after the sockets */
 	skiff_reasm_destroy(st);
 	skiff_neigh_table_destroy(st);
 	skiff_route_table_destroy(st);
+	skiff_route6_table_destroy(st);
 	for (int i = 0; i < SKIFF_MAX_IFACES; i++) {
 		struct skiff_iface *ifc = &st->ifaces[i];
 		if (!ifc->used)
@@ -233,6 +262,7 @@ int skiff_stack_add_iface(struct skiff_stack *st, const char *name, const uint8_
 		ifc->mtu = mtu;
 		ifc->caps = caps;
 		ifc->pool = pool;
+		skiff_timer_init(&ifc->nd_timer, skiff_nd_timer_fn);
 		return i;
 	}
 	return -ENOSPC;
@@ -360,7 +390,9 @@ static void deliver_local(struct skiff_stack *st, uint64_t now)
 			struct skiff_iface *ifc = skiff_stack_iface(st, p->ifindex);
 			p->next = NULL;
 			p->ts = now;
-			if (ifc && ifc->up)
+			if (ifc && ifc->up && (skiff_pkt_data(p)[0] >> 4) == 6)
+				skiff_ip6_input(st, ifc, p, now);
+			else if (ifc && ifc->up)
 				skiff_ip4_input(st, ifc, p, now);
 			else
 				skiff_drop(st, SKIFF_DROP_ETH_NO_IFACE, p);
@@ -375,14 +407,39 @@ void skiff_stack_poll(struct skiff_stack *st, uint64_t now)
 		st->now = now;
 	deliver_local(st, now);
 	skiff_timer_run(st, &st->timers, now);
+	skiff_mcast_poll(st, now); /* IGMP/MLD reports due (igmp.c) */
 	deliver_local(st, now); /* what the timers sent ourselves (delayed ACKs, retransmissions) */
 }
 
 uint64_t skiff_stack_next_deadline(struct skiff_stack *st)
 {
+	uint64_t t, m;
 	if (st->local_head)
 		return st->now;
-	return skiff_timer_next(&st->timers);
+	t = skiff_timer_next(&st->timers);
+	m = skiff_mcast_next_deadline(st); /* igmp.c */
+	return m < t ? m : t;
+}
+
+unsigned skiff_stack_loop_local(struct skiff_stack *st, int ifindex, struct skiff_pkt *chain, uint32_t flags)
+{
+	unsigned n = 0;
+	for (; chain; n++) {
+		struct skiff_pkt *p = chain;
+		chain = p->chain;
+		p->chain = NULL;
+		p->next = NULL;
+		p->ifindex = (uint16_t)ifindex;
+		p->flags |= SKIFF_PKT_LOCAL | flags;
+		if (p->flags & SKIFF_PKT_TX_L4_CSUM) /* never computed: nothing crossed a wire */
+			p->flags = (p->flags & ~(uint32_t)SKIFF_PKT_TX_L4_CSUM) | SKIFF_PKT_RX_L4_CSUM_GOOD;
+		if (st->local_tail)
+			st->local_tail->next = p;
+		else
+			st->local_head = p;
+		st->local_tail = p;
+	}
+	return n;
 }
 
 void skiff_iface_tx(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p)
@@ -391,6 +448,8 @@ void skiff_iface_tx(struct skiff_stack *st, struct skiff_iface *ifc, struct skif
 		skiff_drop(st, SKIFF_DROP_TX_QUEUE_FULL, p);
 		return;
 	}
+	if (skiff_packet_tapping(st->packet)) /* packet sockets see it outgoing (packet.c) */
+		skiff_packet_tap(st, ifc, p, true);
 	ifc->txq[(ifc->tx_head + ifc->tx_count) & ifc->tx_mask] = p;
 	ifc->tx_count++;
 	st->ctr.tx_frames++;

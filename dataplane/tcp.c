@@ -4,7 +4,13 @@
  * listeners, Linux's bind rules as for UDP) and a 4-tuple hash for synchronized
  * connections. ISNs are RFC 6528: a 4 µs clock plus SipHash of the 4-tuple under
  * a per-stack secret; ephemeral ports start at a keyed offset per destination
- * (RFC 6056 3.3.3) and skip ports whose 4-tuple is in use.
+ * (RFC 6056 3.3.3) and skip ports whose 4-tuple is in use. Addresses are kept
+ * in wire form (an IPv4 connection of an AF_INET6 socket has AF_INET ones); the
+ * keyed hashes take an IPv4 tuple as two words, as before IPv6, and an IPv6 one
+ * as all 32 address bytes.
+ * Dual stack (RFC 4291 2.5.5.2, Linux's rules): an AF_INET6 socket bound to ::
+ * without IPV6_V6ONLY also takes IPv4; bind conflicts across families follow
+ * Linux's inet_rcv_saddr_equal, listener choice its compute_score.
  * Calls: OPEN (connect: SYN-SENT, SYN queued), OPEN passive (listen), SEND (copy
  * into the send ring, then output), RECEIVE (copy out of the queued frames, then a
  * window update when the window opened enough), CLOSE (FIN after the data, or RST
@@ -17,6 +23,7 @@
 #include <string.h>
 
 #include "route.h"
+#include "route6.h"
 #include "siphash.h"
 #include "tcp_internal.h"
 #include "tcp_seq.h"
@@ -33,11 +40,27 @@ const char *skiff_tcp_state_name(enum skiff_tcp_state s)
 
 static inline unsigned bbucket(uint16_t port) { return port & (TCP_BHASH_SIZE - 1); }
 
-static unsigned ebucket(const struct skiff_tcp_table *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport)
+/* SipHash of a 4-tuple plus `extra` under key: an IPv4 tuple as the two words
+ * it always was, an IPv6 one as five. */
+static uint64_t tuple_hash(const uint64_t key[2], const struct skiff_addr *la, uint16_t lport,
+			   const struct skiff_addr *ra, uint16_t rport, uint64_t extra)
 {
-	uint64_t w[2] = { ((uint64_t)laddr << 32) | raddr, ((uint64_t)lport << 16) | rport };
-	return (unsigned)siphash_words(t->key, w, 2) & t->emask;
+	uint64_t w[5];
+	if (la->family != SKIFF_AF_INET6 && ra->family != SKIFF_AF_INET6) {
+		w[0] = ((uint64_t)la->v4 << 32) | ra->v4;
+		w[1] = ((uint64_t)lport << 16) | rport | extra;
+		return siphash_words(key, w, 2);
+	}
+	memcpy(&w[0], la->v6, 16);
+	memcpy(&w[2], ra->v6, 16);
+	w[4] = ((uint64_t)lport << 16) | rport | extra | 0x6000000000000000ull;
+	return siphash_words(key, w, 5);
+}
+
+static unsigned ebucket(const struct skiff_tcp_table *t, const struct skiff_addr *laddr, uint16_t lport,
+			const struct skiff_addr *raddr, uint16_t rport)
+{
+	return (unsigned)tuple_hash(t->key, laddr, lport, raddr, rport, 0) & t->emask;
 }
 
 int skiff_tcp_table_create(struct skiff_stack *st)
@@ -126,7 +149,7 @@ static void bhash_del(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 void tcp_ehash_add(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 {
 	struct skiff_tcp_table *t = tcp_tab(st);
-	unsigned b = ebucket(t, sk->laddr.v4, sk->lport, sk->raddr.v4, sk->rport);
+	unsigned b = ebucket(t, &sk->laddr, sk->lport, &sk->raddr, sk->rport);
 	if (sk->in_ehash)
 		return;
 	sk->enext = t->ehash[b];
@@ -140,7 +163,7 @@ static void ehash_del(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	struct skiff_tcp_sock **pp;
 	if (!sk->in_ehash)
 		return;
-	for (pp = &t->ehash[ebucket(t, sk->laddr.v4, sk->lport, sk->raddr.v4, sk->rport)]; *pp; pp = &(*pp)->enext) {
+	for (pp = &t->ehash[ebucket(t, &sk->laddr, sk->lport, &sk->raddr, sk->rport)]; *pp; pp = &(*pp)->enext) {
 		if (*pp == sk) {
 			*pp = sk->enext;
 			break;
@@ -150,30 +173,57 @@ static void ehash_del(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	sk->in_ehash = false;
 }
 
-struct skiff_tcp_sock *tcp_lookup_established(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-					      uint16_t rport)
+struct skiff_tcp_sock *tcp_lookup_est(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+				      const struct skiff_addr *raddr, uint16_t rport)
 {
 	struct skiff_tcp_table *t = tcp_tab(st);
 	for (struct skiff_tcp_sock *sk = t->ehash[ebucket(t, laddr, lport, raddr, rport)]; sk; sk = sk->enext)
-		if (sk->lport == lport && sk->rport == rport && sk->laddr.v4 == laddr && sk->raddr.v4 == raddr)
+		if (sk->lport == lport && sk->rport == rport && skiff_addr_eq(&sk->laddr, laddr) &&
+		    skiff_addr_eq(&sk->raddr, raddr))
 			return sk;
 	return NULL;
 }
 
-/* Best listener: exact address beats wildcard, bound device counts (Linux compute_score). */
-struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t laddr, uint16_t lport, int ifindex)
+struct skiff_tcp_sock *tcp_lookup_established(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+					      uint16_t rport)
+{
+	struct skiff_addr l = skiff_addr_v4(laddr), r = skiff_addr_v4(raddr);
+	return tcp_lookup_est(st, &l, lport, &r, rport);
+}
+
+/* Does sk, by family and local address, take a segment to a? -1 no, 0 as a
+ * wildcard, 1 bound to exactly a. AF_INET sockets take IPv4 only; AF_INET6 ones
+ * IPv6, and IPv4 unless IPV6_V6ONLY when bound to :: or to that IPv4 address
+ * (v4-mapped, kept in wire form). */
+static int laddr_takes(const struct skiff_tcp_sock *sk, const struct skiff_addr *a)
+{
+	if (a->family == SKIFF_AF_INET6 ? sk->family != SKIFF_AF_INET6 : sk->family == SKIFF_AF_INET6 && sk->v6only)
+		return -1;
+	if (sk->laddr.family == SKIFF_AF_NONE)
+		return 0; /* no address given: the socket family's wildcard */
+	if (sk->laddr.family == a->family)
+		return skiff_addr_is_any(&sk->laddr) ? 0 : skiff_addr_eq(&sk->laddr, a) ? 1 : -1;
+	/* an IPv6 :: takes IPv4 (checked above); an IPv4 address never takes IPv6 */
+	return sk->laddr.family == SKIFF_AF_INET6 && skiff_addr_is_any(&sk->laddr) ? 0 : -1;
+}
+
+/* Best listener (Linux compute_score): a native socket beats a dual-stack one
+ * for IPv4, an exact address beats a wildcard, a bound device counts. */
+struct skiff_tcp_sock *tcp_lookup_listener_a(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+					     int ifindex)
 {
 	struct skiff_tcp_sock *best = NULL;
 	int best_score = -1;
 	for (struct skiff_tcp_sock *sk = tcp_tab(st)->bhash[bbucket(lport)]; sk; sk = sk->bnext) {
-		int s = 0;
+		int s, m;
 		if (sk->state != SKIFF_TCP_LISTEN || sk->lport != lport)
 			continue;
-		if (!skiff_addr_is_any(&sk->laddr)) {
-			if (sk->laddr.v4 != laddr)
-				continue;
+		m = laddr_takes(sk, laddr);
+		if (m < 0)
+			continue;
+		s = (laddr->family == SKIFF_AF_INET && sk->family == SKIFF_AF_INET6) ? 1 : 2;
+		if (m)
 			s += 4;
-		}
 		if (sk->bound_ifindex >= 0) {
 			if (sk->bound_ifindex != ifindex)
 				continue;
@@ -187,6 +237,12 @@ struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t ladd
 	return best;
 }
 
+struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t laddr, uint16_t lport, int ifindex)
+{
+	struct skiff_addr a = skiff_addr_v4(laddr);
+	return tcp_lookup_listener_a(st, &a, lport, ifindex);
+}
+
 /* ---- TCB life ---- */
 
 void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk)
@@ -197,6 +253,8 @@ void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 	sk->in_use = true;
 	sk->family = SKIFF_AF_INET;
 	sk->ttl = st->cfg.default_ttl;
+	sk->hop_limit = -1;
+	sk->scope_ifindex = -1;
 	sk->bound_ifindex = -1;
 	sk->rcvbuf = st->cfg.tcp_rcvbuf;
 	sk->sndbuf = st->cfg.tcp_sndbuf;
@@ -216,7 +274,7 @@ struct skiff_tcp_sock *skiff_tcp_open(struct skiff_stack *st, int family, int *e
 {
 	struct skiff_tcp_table *t = tcp_tab(st);
 	struct skiff_tcp_sock *sk;
-	if (family != SKIFF_AF_INET) {
+	if (family != SKIFF_AF_INET && family != SKIFF_AF_INET6) {
 		*err = -EAFNOSUPPORT;
 		return NULL;
 	}
@@ -227,6 +285,7 @@ struct skiff_tcp_sock *skiff_tcp_open(struct skiff_stack *st, int family, int *e
 	}
 	t->free_head = sk->bnext;
 	tcp_init_tcb(st, sk);
+	sk->family = (uint8_t)family;
 	t->live++;
 	*err = 0;
 	return sk;
@@ -353,17 +412,43 @@ void tcp_drop(struct skiff_stack *st, struct skiff_tcp_sock *sk, int err)
 
 /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
  * M a 4 µs timer (here from the caller's clock). */
-uint32_t tcp_isn(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint64_t now)
+uint32_t tcp_isn(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport, const struct skiff_addr *raddr,
+		 uint16_t rport, uint64_t now)
 {
-	uint64_t w[2] = { ((uint64_t)laddr << 32) | raddr, ((uint64_t)lport << 16) | rport };
-	return (uint32_t)siphash_words(tcp_tab(st)->key, w, 2) + (uint32_t)(now / 4000);
+	return (uint32_t)tuple_hash(tcp_tab(st)->key, laddr, lport, raddr, rport, 0) + (uint32_t)(now / 4000);
+}
+
+uint16_t tcp_mss_offer(struct skiff_stack *st, int ifindex, uint8_t fam)
+{
+	const struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
+	uint32_t mtu = ifc ? ifc->mtu : (fam == SKIFF_AF_INET6 ? IP6_MIN_MTU : 576u);
+	if (ifc && fam == SKIFF_AF_INET6 && ifc->mtu6 && ifc->mtu6 < mtu)
+		mtu = ifc->mtu6; /* the link MTU an RA announced */
+	return (uint16_t)(mtu - tcp_hdrs(fam));
+}
+
+int tcp_oif6(const struct skiff_tcp_sock *sk)
+{
+	if (sk->bound_ifindex >= 0)
+		return sk->bound_ifindex;
+	if ((sk->raddr.family == SKIFF_AF_INET6 && ip6_is_link_local(sk->raddr.v6)) ||
+	    (sk->laddr.family == SKIFF_AF_INET6 && ip6_is_link_local(sk->laddr.v6)))
+		return sk->scope_ifindex;
+	return -1;
 }
 
 uint32_t tcp_mss_for(struct skiff_stack *st, const struct skiff_tcp_sock *sk, int ifindex)
 {
 	struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
-	uint32_t mss = ifc ? (uint32_t)ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN : TCP_DEFAULT_MSS;
-	uint32_t peer = sk->peer_mss ? sk->peer_mss : TCP_DEFAULT_MSS;
+	uint8_t fam = sk->raddr.family == SKIFF_AF_INET6 ? SKIFF_AF_INET6 : SKIFF_AF_INET;
+	uint32_t mtu = ifc ? ifc->mtu : 0, mss, peer;
+	if (ifc && fam == SKIFF_AF_INET6) {
+		if (ifc->mtu6 && ifc->mtu6 < mtu)
+			mtu = ifc->mtu6;
+		mtu = skiff_pmtu6_get(st, sk->raddr.v6, mtu, st->now); /* RFC 8201: what the path allows */
+	}
+	mss = mtu ? mtu - tcp_hdrs(fam) : tcp_default_mss(fam);
+	peer = sk->peer_mss ? sk->peer_mss : tcp_default_mss(fam);
 	if (peer < mss)
 		mss = peer;
 	if (sk->user_mss && sk->user_mss < mss)
@@ -402,16 +487,42 @@ void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct ski
 
 /* ---- bind ---- */
 
+/* The address a socket is bound to as bind sees it: no address yet is its
+ * family's wildcard. */
+static struct skiff_addr bind_addr(const struct skiff_tcp_sock *sk, const struct skiff_addr *a)
+{
+	struct skiff_addr w;
+	if (a->family != SKIFF_AF_NONE)
+		return *a;
+	memset(&w, 0, sizeof(w));
+	w.family = sk->family == SKIFF_AF_INET6 ? SKIFF_AF_INET6 : SKIFF_AF_INET;
+	return w;
+}
+
+/* Linux inet_rcv_saddr_equal (wildcards match): do sk bound to a and o
+ * overlap? Same family: either is the wildcard, or the same address. Across
+ * families (a v6 socket's IPv6 address against an IPv4 one): only a :: without
+ * IPV6_V6ONLY overlaps, and it overlaps every IPv4 address. */
+static bool addr_overlap(const struct skiff_tcp_sock *sk, const struct skiff_addr *a, const struct skiff_tcp_sock *o)
+{
+	struct skiff_addr x = bind_addr(sk, a), y = bind_addr(o, &o->laddr);
+	if (x.family == y.family)
+		return skiff_addr_is_any(&x) || skiff_addr_is_any(&y) || skiff_addr_eq(&x, &y);
+	if (x.family == SKIFF_AF_INET6)
+		return skiff_addr_is_any(&x) && !sk->v6only;
+	return skiff_addr_is_any(&y) && !o->v6only;
+}
+
 /* Linux inet_csk_bind_conflict for TCP: another socket on the port conflicts
- * unless the addresses differ (both specific), or both set SO_REUSEADDR and the
- * other is not listening, or both set SO_REUSEPORT (same owner assumed). */
-static bool bind_conflict(struct skiff_stack *st, const struct skiff_tcp_sock *sk, uint32_t addr, uint16_t port,
-			  bool for_listen)
+ * unless the addresses differ (see addr_overlap), or both set SO_REUSEADDR and
+ * the other is not listening, or both set SO_REUSEPORT (same owner assumed). */
+static bool bind_conflict(struct skiff_stack *st, const struct skiff_tcp_sock *sk, const struct skiff_addr *addr,
+			  uint16_t port, bool for_listen)
 {
 	for (struct skiff_tcp_sock *o = tcp_tab(st)->bhash[bbucket(port)]; o; o = o->bnext) {
 		if (o == sk || o->lport != port)
 			continue;
-		if (addr && o->laddr.v4 && o->laddr.v4 != addr)
+		if (!addr_overlap(sk, addr, o))
 			continue;
 		if (sk->bound_ifindex >= 0 && o->bound_ifindex >= 0 && sk->bound_ifindex != o->bound_ifindex)
 			continue;
@@ -428,18 +539,22 @@ static bool bind_conflict(struct skiff_stack *st, const struct skiff_tcp_sock *s
 	return false;
 }
 
-static int pick_ephemeral(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t raddr, uint16_t rport)
+/* raddr NULL: a port for bind/listen. */
+static int pick_ephemeral(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *raddr,
+			  uint16_t rport)
 {
 	uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
-	uint64_t w[2] = { ((uint64_t)sk->laddr.v4 << 32) | raddr, rport };
-	/* RFC 6056 3.3.3: offset = F(local, remote, secret) + a random per-call step */
-	uint32_t off = (uint32_t)siphash_words(tcp_tab(st)->key, w, 2) + (uint32_t)skiff_rand64(st);
+	struct skiff_addr none = skiff_addr_v4(0);
+	/* RFC 6056 3.3.3: offset = F(local, remote, secret) + a random per-call step
+	 * (for IPv4 the words are what they were: laddr|raddr, rport) */
+	uint32_t off = (uint32_t)tuple_hash(tcp_tab(st)->key, &sk->laddr, 0, raddr ? raddr : &none, rport, 0) +
+		       (uint32_t)skiff_rand64(st);
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(lo + (off + i) % n);
 		bool busy = false;
 		if (raddr) {
 			/* connect: only the exact 4-tuple and listeners/bound sockets matter */
-			if (tcp_lookup_established(st, sk->laddr.v4, port, raddr, rport))
+			if (tcp_lookup_est(st, &sk->laddr, port, raddr, rport))
 				continue;
 			for (struct skiff_tcp_sock *o = tcp_tab(st)->bhash[bbucket(port)]; o; o = o->bnext)
 				if (o->lport == port && !o->in_ehash) {
@@ -447,7 +562,7 @@ static int pick_ephemeral(struct skiff_stack *st, struct skiff_tcp_sock *sk, uin
 					break;
 				}
 		} else {
-			busy = bind_conflict(st, sk, sk->laddr.v4, port, false);
+			busy = bind_conflict(st, sk, &sk->laddr, port, false);
 		}
 		if (!busy)
 			return port;
@@ -455,27 +570,74 @@ static int pick_ephemeral(struct skiff_stack *st, struct skiff_tcp_sock *sk, uin
 	return -EADDRINUSE; /* Linux: EADDRNOTAVAIL on connect, EADDRINUSE on bind */
 }
 
+/* A v4-mapped IPv6 address (RFC 4291 2.5.5.2) stands for its IPv4 one: the
+ * TCB keeps wire form. */
+static struct skiff_addr unmap(const struct skiff_addr *a)
+{
+	if (a->family == SKIFF_AF_INET6 && ip6_is_v4mapped(a->v6))
+		return skiff_addr_v4(ip6_v4mapped_addr(a->v6));
+	return *a;
+}
+
+/* Linux inet6_bind's checks for an IPv6 address: ours (a link-local one on the
+ * interface the scope or the bound device names, which the socket then keeps). */
+static int bind_check6(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *a, int *dev)
+{
+	*dev = sk->bound_ifindex;
+	if (skiff_addr_is_any(a))
+		return 0;
+	if (ip6_is_multicast(a->v6))
+		return -EINVAL;
+	if (ip6_is_link_local(a->v6)) {
+		if (sk->scope_ifindex >= 0) {
+			if (sk->bound_ifindex >= 0 && sk->bound_ifindex != sk->scope_ifindex)
+				return -EINVAL;
+			*dev = sk->scope_ifindex;
+		}
+		if (*dev < 0)
+			return -EINVAL; /* a link-local address needs its interface */
+	}
+	if (skiff_stack_local6(st, a->v6, ip6_is_link_local(a->v6) ? *dev : -1, false) < 0)
+		return -EADDRNOTAVAIL;
+	return 0;
+}
+
 int skiff_tcp_bind(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *addr, uint16_t port)
 {
-	int p = port;
+	struct skiff_addr a = unmap(addr), saved = sk->laddr;
+	int p = port, dev = sk->bound_ifindex, saved_dev, rc;
 	if (sk->bound || sk->state != SKIFF_TCP_CLOSED)
 		return -EINVAL;
-	if (addr->family != sk->family)
+	if (addr->family == SKIFF_AF_INET6 && sk->family != SKIFF_AF_INET6)
 		return -EAFNOSUPPORT;
-	if (addr->v4 && skiff_stack_local4(st, addr->v4) < 0)
-		return -EADDRNOTAVAIL;
-	sk->laddr = *addr;
+	if (a.family == SKIFF_AF_INET6) {
+		rc = bind_check6(st, sk, &a, &dev);
+		if (rc)
+			return rc;
+	} else if (a.family == SKIFF_AF_INET) {
+		if (sk->family == SKIFF_AF_INET6 && sk->v6only)
+			return -EINVAL; /* Linux: a v4-mapped address on a V6ONLY socket */
+		if (a.v4 && skiff_stack_local4(st, a.v4) < 0)
+			return -EADDRNOTAVAIL;
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	sk->laddr = a;
+	saved_dev = sk->bound_ifindex;
+	sk->bound_ifindex = dev; /* a link-local address binds its interface (Linux) */
 	if (port == 0) {
-		p = pick_ephemeral(st, sk, 0, 0);
+		p = pick_ephemeral(st, sk, NULL, 0);
 		if (p < 0) {
-			sk->laddr = skiff_addr_v4(0);
+			sk->laddr = saved;
+			sk->bound_ifindex = saved_dev;
 			return p;
 		}
-	} else if (bind_conflict(st, sk, addr->v4, port, false)) {
-		sk->laddr = skiff_addr_v4(0);
+	} else if (bind_conflict(st, sk, &a, port, false)) {
+		sk->laddr = saved;
+		sk->bound_ifindex = saved_dev;
 		return -EADDRINUSE;
 	}
-	sk->addr_locked = addr->v4 != 0;
+	sk->addr_locked = !skiff_addr_is_any(&a);
 	sk->port_locked = port != 0;
 	bhash_add(st, sk, (uint16_t)p);
 	return 0;
@@ -493,11 +655,11 @@ int skiff_tcp_listen(struct skiff_stack *st, struct skiff_tcp_sock *sk, int back
 		return 0;
 	}
 	if (!sk->bound) {
-		int p = pick_ephemeral(st, sk, 0, 0);
+		int p = pick_ephemeral(st, sk, NULL, 0);
 		if (p < 0)
 			return -EADDRINUSE;
 		bhash_add(st, sk, (uint16_t)p);
-	} else if (bind_conflict(st, sk, sk->laddr.v4, sk->lport, true)) {
+	} else if (bind_conflict(st, sk, &sk->laddr, sk->lport, true)) {
 		return -EADDRINUSE;
 	}
 	sk->backlog = (uint16_t)backlog;
@@ -505,11 +667,63 @@ int skiff_tcp_listen(struct skiff_stack *st, struct skiff_tcp_sock *sk, int back
 	return 0;
 }
 
-int skiff_tcp_connect(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *addr, uint16_t port,
-		      uint64_t now)
+/* Route and source for an IPv4 peer; *ifindex: the interface. */
+static int connect_route4(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t dst, int *ifindex)
 {
 	struct skiff_route_res4 rt;
 	int rc;
+	if (dst == 0)
+		return -ECONNREFUSED;
+	rc = skiff_route_lookup4(st, dst, sk->bound_ifindex, &rt);
+	if (rc)
+		return rc;
+	if (ip4_is_multicast(dst) || skiff_stack_is_bcast4(st, dst))
+		return -ENETUNREACH;
+	if (sk->addr_locked && (rc = skiff_route_check_src4(st, &rt, sk->laddr.v4, dst)) != 0)
+		return rc; /* bound to 127/8, connecting through a device */
+	if (!sk->addr_locked)
+		sk->laddr = skiff_addr_v4(rt.src);
+	*ifindex = rt.ifindex;
+	return 0;
+}
+
+/* Route and source for an IPv6 peer (Linux tcp_v6_connect): a link-local peer
+ * needs its scope (or the bound device) unless one interface could be meant. */
+static int connect_route6(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *dst,
+			  int *ifindex)
+{
+	struct skiff_route_res6 rt;
+	int oif = sk->bound_ifindex, rc;
+	if (ip6_is_unspecified(dst->v6))
+		return -ECONNREFUSED;
+	if (ip6_is_multicast(dst->v6))
+		return -ENETUNREACH;
+	if (ip6_is_link_local(dst->v6) && sk->scope_ifindex >= 0) {
+		if (sk->bound_ifindex >= 0 && sk->bound_ifindex != sk->scope_ifindex)
+			return -EINVAL;
+		oif = sk->scope_ifindex;
+	}
+	rc = skiff_route6_lookup(st, dst->v6, oif, &rt);
+	if (rc)
+		return rc;
+	if (sk->addr_locked) {
+		if (ip6_is_link_local(sk->laddr.v6) && skiff_stack_local6(st, sk->laddr.v6, rt.ifindex, false) < 0)
+			return -EINVAL; /* bound to another link's address */
+	} else {
+		sk->laddr = ip6_addr_make(rt.src);
+	}
+	if (ip6_is_link_local(dst->v6) && sk->scope_ifindex < 0)
+		sk->scope_ifindex = rt.ifindex; /* the one interface it could be: keep it */
+	sk->rt6 = rt;
+	*ifindex = rt.ifindex;
+	return 0;
+}
+
+int skiff_tcp_connect(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct skiff_addr *addr, uint16_t port,
+		      uint64_t now)
+{
+	struct skiff_addr a = unmap(addr), saved = sk->laddr;
+	int rc, ifindex = -1;
 
 	switch (sk->state) {
 	case SKIFF_TCP_CLOSED:
@@ -522,35 +736,37 @@ int skiff_tcp_connect(struct skiff_stack *st, struct skiff_tcp_sock *sk, const s
 	}
 	if (sk->err == ECONNREFUSED || sk->err == ETIMEDOUT || sk->err == ECONNRESET)
 		sk->err = 0; /* a new attempt after a failed one */
-	if (addr->family != sk->family)
+	if ((addr->family != SKIFF_AF_INET && addr->family != SKIFF_AF_INET6) ||
+	    (addr->family == SKIFF_AF_INET6 && sk->family != SKIFF_AF_INET6))
 		return -EAFNOSUPPORT;
-	if (port == 0 || addr->v4 == 0)
+	if (a.family == SKIFF_AF_INET && sk->family == SKIFF_AF_INET6 && sk->v6only)
+		return -ENETUNREACH; /* Linux tcp_v6_connect: v4-mapped on a V6ONLY socket */
+	if (port == 0)
 		return -ECONNREFUSED;
-	rc = skiff_route_lookup4(st, addr->v4, sk->bound_ifindex, &rt);
-	if (rc)
+	if (sk->addr_locked && sk->laddr.family != a.family)
+		return -EINVAL; /* bound to an address of the other family */
+	rc = a.family == SKIFF_AF_INET ? connect_route4(st, sk, a.v4, &ifindex) : connect_route6(st, sk, &a, &ifindex);
+	if (rc) {
+		sk->laddr = saved;
 		return rc;
-	if (ip4_is_multicast(addr->v4) || skiff_stack_is_bcast4(st, addr->v4))
-		return -ENETUNREACH;
-	if (sk->addr_locked && (rc = skiff_route_check_src4(st, &rt, sk->laddr.v4, addr->v4)) != 0)
-		return rc; /* bound to 127/8, connecting through a device */
-	if (!sk->addr_locked)
-		sk->laddr = skiff_addr_v4(rt.src);
+	}
 	if (!sk->bound) {
-		int p = pick_ephemeral(st, sk, addr->v4, port);
+		int p = pick_ephemeral(st, sk, &a, port);
 		if (p < 0) {
-			if (!sk->addr_locked)
-				sk->laddr = skiff_addr_v4(0);
+			sk->laddr = saved;
 			return -EADDRNOTAVAIL;
 		}
 		bhash_add(st, sk, (uint16_t)p);
-	} else if (tcp_lookup_established(st, sk->laddr.v4, sk->lport, addr->v4, port)) {
+	} else if (tcp_lookup_est(st, &sk->laddr, sk->lport, &a, port)) {
+		sk->laddr = saved;
 		return -EADDRNOTAVAIL;
 	}
-	sk->raddr = *addr;
+	sk->raddr = a;
 	sk->rport = port;
-	sk->iss = tcp_isn(st, sk->laddr.v4, sk->lport, addr->v4, port, now);
+	sk->rt_ok = false; /* the route cache is per family: looked up at the first send */
+	sk->iss = tcp_isn(st, &sk->laddr, sk->lport, &a, port, now);
 	sk->snd_una = sk->snd_nxt = sk->snd_max = sk->iss;
-	sk->mss = tcp_mss_for(st, sk, rt.ifindex);
+	sk->mss = tcp_mss_for(st, sk, ifindex);
 	sk->ts_offset = (uint32_t)skiff_rand64(st);
 	tcp_ehash_add(st, sk);
 	tcp_set_state(st, sk, SKIFF_TCP_SYN_SENT);
@@ -581,6 +797,9 @@ struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_so
 	c->user_timeout_ns = lsk->user_timeout_ns;
 	c->ttl = lsk->ttl;
 	c->tos = lsk->tos;
+	c->tclass = lsk->tclass;
+	c->hop_limit = lsk->hop_limit;
+	c->v6only = lsk->v6only;
 	c->cc.ops = lsk->cc.ops;
 	c->bound_ifindex = lsk->bound_ifindex;
 	/* on the listener's port in the bind hash, so a new listen cannot take the port */
@@ -955,11 +1174,7 @@ unsigned skiff_tcp_events(const struct skiff_tcp_sock *sk)
 
 int skiff_tcp_set_rcvbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int val)
 {
-	uint64_t v = (uint32_t)val;
-	if (v > st->cfg.rcvbuf_max)
-		v = st->cfg.rcvbuf_max;
-	v *= 2;
-	sk->rcvbuf = v < 2304 ? 2304 : (uint32_t)v;
+	sk->rcvbuf = skiff_sockbuf_size(val, st->cfg.rcvbuf_max, SKIFF_SOCK_MIN_RCVBUF);
 	sk->rcvbuf_locked = true; /* as Linux's SOCK_RCVBUF_LOCK: the user decides */
 	return 0;
 }
@@ -967,15 +1182,9 @@ int skiff_tcp_set_rcvbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int 
 
 int skiff_tcp_set_sndbuf(struct skiff_stack *st, struct skiff_tcp_sock *sk, int val)
 {
-	uint64_t v = (uint32_t)val;
-	if (v > st->cfg.sndbuf_max)
-		v = st->cfg.sndbuf_max;
-	v *= 2;
-	if (v < 4608)
-		v = 4608;
 	if (sk->sbuf)
 		return 0; /* the ring is sized once; Linux's later changes only move a limit */
-	sk->sndbuf = (uint32_t)v;
+	sk->sndbuf = skiff_sockbuf_size(val, st->cfg.sndbuf_max, SKIFF_SOCK_MIN_SNDBUF);
 	return 0;
 }
 

@@ -14,6 +14,10 @@
  * retransmission never depends on a frame the driver still holds. The receive
  * side keeps the arriving frames (no copy until recv), in order on the receive
  * queue, out of order in the reassembly queue (tcp_ooo.h), both bounded.
+ *
+ * IPv4 and IPv6 (RFC 8200 8): a TCB keeps its socket's API family and its
+ * addresses in wire form, so an AF_INET6 socket without IPV6_V6ONLY carries IPv4
+ * connections with AF_INET addresses (the socket layer shows them v4-mapped).
  */
 #ifndef SKIFF_TCP_H
 #define SKIFF_TCP_H
@@ -24,6 +28,7 @@
 #include <sys/uio.h>
 
 #include "addr.h"
+#include "ip6.h"
 #include "pkt.h"
 #include "route.h"
 #include "tcp_cc.h"
@@ -80,8 +85,12 @@ struct skiff_tcp_sock {
 	bool accepted;                     /* handed out by accept */
 	bool linger_on;
 	uint8_t state;
-	uint8_t family;
+	uint8_t family;                    /* the socket's API family (SKIFF_AF_INET / INET6) */
+	bool v6only;                       /* IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 */
 	uint8_t ttl, tos;
+	uint8_t tclass;                    /* IPV6_TCLASS */
+	int16_t hop_limit;                 /* IPV6_UNICAST_HOPS, -1: the interface's / stack default */
+	int scope_ifindex;                 /* sin6_scope_id for a link-local peer or address, -1: none */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
 	uint8_t backoff;                   /* RTO doublings since the last good ACK */
@@ -89,9 +98,12 @@ struct skiff_tcp_sock {
 	uint8_t keep_probes;
 	uint32_t total_retrans;            /* segments retransmitted (TCP_INFO) */
 	uint16_t lport, rport;
+	/* addresses in wire form: an IPv4 connection on an AF_INET6 socket keeps
+	 * AF_INET addresses (the socket layer shows them v4-mapped) */
 	struct skiff_addr laddr, raddr;
 	int bound_ifindex;
 	struct skiff_route_res4 rt;        /* route to raddr, valid while rt_gen == st->route_gen */
+	struct skiff_route_res6 rt6;       /* the same for an IPv6 raddr */
 	uint32_t rt_gen;
 	bool rt_ok;
 	int err;                           /* pending error (positive errno) */
@@ -224,6 +236,13 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 /* mtu: the next-hop MTU of a "fragmentation needed" error (RFC 1191), else 0. */
 void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
 	      int err, bool fatal, uint16_t mtu);
+/* IPv6 (tcp_input.c): data at the TCP header, l3_off at the fixed header. */
+void tcp6_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip6_repr *ip,
+		uint64_t now);
+/* ICMPv6 error quoting a segment we sent; mtu: the path MTU after a Packet Too
+ * Big (RFC 8201), else 0. */
+void tcp6_err(struct skiff_stack *st, int ifindex, const struct ip6_repr *qip, const uint8_t *ql4, size_t ql4_len,
+	      int err, bool fatal, uint32_t mtu);
 /* Pop the next socket whose readiness changed (for the socket layer). */
 struct skiff_tcp_sock *skiff_tcp_ready_pop(struct skiff_stack *st);
 

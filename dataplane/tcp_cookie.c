@@ -13,6 +13,8 @@
  * the TSvals that follow continue the SYN-ACK's. Without timestamps, window
  * scale and SACK are off for a cookie connection (as Linux).
  */
+#include <string.h>
+
 #include "siphash.h"
 #include "tcp_internal.h"
 
@@ -20,16 +22,35 @@
 
 static const uint16_t mss_table[8] = { 536, 1024, 1220, 1380, 1440, 1460, 4312, 8960 };
 
-static uint32_t cookie_hash(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-			    uint32_t peer_isn, uint32_t period, uint32_t mi)
+/* An IPv4 tuple hashes as it always did; an IPv6 one with all its address
+ * bytes (four more words). */
+static uint32_t cookie_hash(struct skiff_stack *st, const struct skiff_addr *la, uint16_t lport,
+			    const struct skiff_addr *ra, uint16_t rport, uint32_t peer_isn, uint32_t period, uint32_t mi)
 {
-	uint64_t w[3] = { ((uint64_t)laddr << 32) | raddr, ((uint64_t)lport << 48) | ((uint64_t)rport << 32) | peer_isn,
-			  ((uint64_t)period << 8) | mi | 0x5c00000000000000ull };
-	return (uint32_t)siphash_words(tcp_tab(st)->key, w, 3) & 0x00ffffffu;
+	uint64_t w[7];
+	unsigned n = 3;
+	if (la->family == SKIFF_AF_INET6) {
+		w[0] = 0;
+		memcpy(&w[3], la->v6, 16);
+		memcpy(&w[5], ra->v6, 16);
+		n = 7;
+	} else {
+		w[0] = ((uint64_t)la->v4 << 32) | ra->v4;
+	}
+	w[1] = ((uint64_t)lport << 48) | ((uint64_t)rport << 32) | peer_isn;
+	w[2] = ((uint64_t)period << 8) | mi | 0x5c00000000000000ull;
+	return (uint32_t)siphash_words(tcp_tab(st)->key, w, n) & 0x00ffffffu;
 }
 
 uint32_t tcp_cookie_make(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
 			 uint32_t peer_isn, uint16_t mss, uint64_t now)
+{
+	struct skiff_addr l = skiff_addr_v4(laddr), r = skiff_addr_v4(raddr);
+	return tcp_cookie_make_a(st, &l, lport, &r, rport, peer_isn, mss, now);
+}
+
+uint32_t tcp_cookie_make_a(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+			   const struct skiff_addr *raddr, uint16_t rport, uint32_t peer_isn, uint16_t mss, uint64_t now)
 {
 	uint32_t period = (uint32_t)(now / COOKIE_PERIOD_NS), mi = 0;
 	for (uint32_t i = 0; i < 8; i++)
@@ -38,10 +59,21 @@ uint32_t tcp_cookie_make(struct skiff_stack *st, uint32_t laddr, uint16_t lport,
 	return ((period & 0x1fu) << 27) | (mi << 24) | cookie_hash(st, laddr, lport, raddr, rport, peer_isn, period, mi);
 }
 
-uint32_t tcp_cookie_ts_offset(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+uint32_t tcp_cookie_ts_offset(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+			      const struct skiff_addr *raddr, uint16_t rport)
 {
-	uint64_t w[2] = { ((uint64_t)raddr << 32) | laddr, ((uint64_t)rport << 16) | lport | 0x7400000000000000ull };
-	return (uint32_t)siphash_words(tcp_tab(st)->key, w, 2);
+	uint64_t w[6];
+	unsigned n = 2;
+	if (laddr->family == SKIFF_AF_INET6) {
+		w[0] = 0;
+		memcpy(&w[2], raddr->v6, 16);
+		memcpy(&w[4], laddr->v6, 16);
+		n = 6;
+	} else {
+		w[0] = ((uint64_t)raddr->v4 << 32) | laddr->v4;
+	}
+	w[1] = ((uint64_t)rport << 16) | lport | 0x7400000000000000ull;
+	return (uint32_t)siphash_words(tcp_tab(st)->key, w, n);
 }
 
 uint32_t tcp_cookie_tsval(uint32_t now_ts, bool sack, int wscale)
@@ -66,8 +98,8 @@ bool tcp_cookie_ts_decode(uint32_t tsecr, uint32_t now_ts, bool *sack, int *wsca
 	return true;
 }
 
-uint16_t tcp_cookie_check(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-			  uint32_t peer_isn, uint32_t cookie, uint64_t now)
+uint16_t tcp_cookie_check(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+			  const struct skiff_addr *raddr, uint16_t rport, uint32_t peer_isn, uint32_t cookie, uint64_t now)
 {
 	uint32_t cur = (uint32_t)(now / COOKIE_PERIOD_NS), mi = (cookie >> 24) & 7u;
 	for (uint32_t back = 0; back < 2; back++) {

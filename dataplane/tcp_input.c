@@ -17,12 +17,18 @@
  *     with an immediate SACK-carrying ACK) → eighth, FIN.
  * Each step returns actions (tcp_internal.h); the end of tcp4_input carries them
  * out: output, an immediate or delayed ACK, reader/writer wake-up, freeing.
+ * tcp6_input is the same after its own front (RFC 8200 8.1 pseudo-header
+ * checksum, no multicast destination); both fronts hand the segment's addresses
+ * (wire form) to segment_arrives. An ACK that advances SND.UNA on an IPv6
+ * connection confirms the next hop's reachability (RFC 4861 7.3.1).
  */
 #include <string.h>
 
 #include "csum.h"
 #include "icmp4.h"
+#include "neigh.h"
 #include "route.h"
+#include "route6.h"
 #include "tcp_internal.h"
 #include "tcp_seq.h"
 
@@ -31,7 +37,7 @@ struct seg {
 	struct tcp_opts opt;
 	uint32_t seq, len;       /* len: payload bytes (SYN and FIN not counted) */
 	struct skiff_pkt *p;     /* payload at data, NULL once consumed */
-	const struct ip4_repr *ip;
+	struct tcp_rx_addr ra;   /* src, dst (wire form) and the receiving interface */
 	struct skiff_iface *ifc;
 };
 
@@ -74,7 +80,7 @@ static void seg_trim(struct seg *s, uint32_t keep)
 /* Negotiated options from a SYN (RFC 9293 3.7.1, RFC 7323 1.3, RFC 2018 2). */
 static void take_syn_options(struct skiff_stack *st, struct skiff_tcp_sock *sk, const struct tcp_opts *o, int ifindex)
 {
-	sk->peer_mss = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
+	sk->peer_mss = o->mss_ok ? o->mss : tcp_default_mss(sk->raddr.family);
 	if (o->ws_ok) {
 		sk->ws_ok = true;
 		sk->snd_wscale = o->ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->ws;
@@ -119,11 +125,23 @@ static void accept_enqueue(struct skiff_stack *st, struct skiff_tcp_sock *l, str
 	tcp_mark_ready(st, l);
 }
 
+/* A child's addresses are the SYN's (wire form; it keeps the listener's API
+ * family). A link-local peer is reached through the interface the SYN came in
+ * on (Linux binds such a child to it). */
+static void child_addrs(struct skiff_tcp_sock *c, const struct seg *s)
+{
+	c->laddr = s->ra.dst;
+	c->raddr = s->ra.src;
+	if (s->ra.src.family == SKIFF_AF_INET6 &&
+	    (ip6_is_link_local(s->ra.src.v6) || ip6_is_link_local(s->ra.dst.v6)))
+		c->scope_ifindex = s->ra.ifindex;
+}
+
 /* RFC 4987 3.6: the ACK of a cookie SYN-ACK creates the connection, ESTABLISHED. */
 static unsigned cookie_ack(struct skiff_stack *st, struct skiff_tcp_sock *lsk, struct seg *s, uint64_t now)
 {
 	struct skiff_tcp_sock *c;
-	uint16_t mss = tcp_cookie_check(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport, s->seq - 1,
+	uint16_t mss = tcp_cookie_check(st, &s->ra.dst, s->th.dport, &s->ra.src, s->th.sport, s->seq - 1,
 					s->th.ack - 1, now);
 	if (!mss)
 		return 0;
@@ -135,8 +153,7 @@ static unsigned cookie_ack(struct skiff_stack *st, struct skiff_tcp_sock *lsk, s
 		s->p = NULL;
 		return 1;
 	}
-	c->laddr = skiff_addr_v4(s->ip->dst);
-	c->raddr = skiff_addr_v4(s->ip->src);
+	child_addrs(c, s);
 	c->rport = s->th.sport;
 	c->irs = s->seq - 1;
 	c->rcv_nxt = c->rcv_adv = s->seq;
@@ -149,7 +166,7 @@ static unsigned cookie_ack(struct skiff_stack *st, struct skiff_tcp_sock *lsk, s
 	c->ts_offset = (uint32_t)skiff_rand64(st);
 	if (s->opt.ts_ok && s->opt.tsecr) {
 		/* window scale and SACK came back in the echo of our timestamp */
-		uint32_t off = tcp_cookie_ts_offset(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport);
+		uint32_t off = tcp_cookie_ts_offset(st, &s->ra.dst, s->th.dport, &s->ra.src, s->th.sport);
 		bool sack;
 		int ws;
 		if (tcp_cookie_ts_decode(s->opt.tsecr, (uint32_t)(now / 1000000u) + off, &sack, &ws)) {
@@ -209,9 +226,9 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 		 * while the accept queue has room (RFC 4987 3.6); else the client retries */
 		if (st->cfg.tcp_syncookies && lsk->aq_len < (unsigned)lsk->backlog + 1u) {
 			struct skiff_iface *ifc = s->ifc;
-			uint16_t mss = s->opt.mss_ok ? s->opt.mss : TCP_DEFAULT_MSS;
-			uint16_t mine = (uint16_t)(ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
-			uint32_t isn = tcp_cookie_make(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport, s->seq,
+			uint16_t mss = s->opt.mss_ok ? s->opt.mss : (uint16_t)tcp_default_mss(s->ra.src.family);
+			uint16_t mine = tcp_mss_offer(st, ifc->index, s->ra.src.family);
+			uint32_t isn = tcp_cookie_make_a(st, &s->ra.dst, s->th.dport, &s->ra.src, s->th.sport, s->seq,
 						       mss < mine ? mss : mine, now);
 			struct tcp_opts_out o;
 			memset(&o, 0, sizeof(o));
@@ -219,7 +236,7 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 			o.mss_val = mine;
 			if (s->opt.ts_ok) {
 				/* the timestamp carries window scale and SACK (tcp_cookie.c) */
-				uint32_t off = tcp_cookie_ts_offset(st, s->ip->dst, s->th.dport, s->ip->src, s->th.sport);
+				uint32_t off = tcp_cookie_ts_offset(st, &s->ra.dst, s->th.dport, &s->ra.src, s->th.sport);
 				o.ts = true;
 				o.tsval = tcp_cookie_tsval((uint32_t)(now / 1000000u) + off, s->opt.sack_perm,
 							   s->opt.ws_ok ? (s->opt.ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE
@@ -230,7 +247,7 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 				o.ws = s->opt.ws_ok;
 				o.ws_val = tcp_wscale_for(tcp_rcv_space_max(st, lsk));
 			}
-			tcp_send_synack_stateless(st, s->ip, &s->th, isn, &o, now);
+			tcp_send_synack_stateless(st, &s->ra, &s->th, isn, &o, now);
 			st->ctr.tcp_syncookies_sent++;
 			seg_free(s);
 			return 0;
@@ -239,13 +256,12 @@ static unsigned listen_input(struct skiff_stack *st, struct skiff_tcp_sock *lsk,
 		s->p = NULL;
 		return 0;
 	}
-	c->laddr = skiff_addr_v4(s->ip->dst);
-	c->raddr = skiff_addr_v4(s->ip->src);
+	child_addrs(c, s);
 	c->rport = s->th.sport;
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	c->iss = tcp_isn(st, c->laddr.v4, c->lport, c->raddr.v4, c->rport, now);
+	c->iss = tcp_isn(st, &c->laddr, c->lport, &c->raddr, c->rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_wnd = s->th.wnd; /* unscaled in a SYN (RFC 7323 2.2) */
 	c->snd_wl1 = s->seq;
@@ -298,7 +314,11 @@ static unsigned synsent_input(struct skiff_stack *st, struct skiff_tcp_sock *sk,
 	take_syn_options(st, sk, &s->opt, -1);
 	if (!sk->ws_ok)
 		sk->rcv_wscale = 0;
-	{
+	if (tcp_v6(sk)) {
+		struct skiff_route_res6 rt;
+		if (!skiff_route6_lookup(st, sk->raddr.v6, tcp_oif6(sk), &rt))
+			sk->mss = tcp_mss_for(st, sk, rt.ifindex) - (sk->ts_ok ? 12u : 0u);
+	} else {
 		struct skiff_route_res4 rt;
 		if (!skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &rt)) {
 			sk->mss = tcp_mss_for(st, sk, rt.ifindex) - (sk->ts_ok ? 12u : 0u);
@@ -547,6 +567,9 @@ static unsigned ack_input(struct skiff_stack *st, struct skiff_tcp_sock *sk, str
 	if (advanced) {
 		uint32_t acked = ack - sk->snd_una;
 		bool fin_acked;
+		/* RFC 4861 7.3.1: forward progress confirms the next hop */
+		if (tcp_v6(sk) && sk->rt_ok)
+			skiff_neigh_confirm6(st, sk->rt6.ifindex, sk->rt6.nexthop, now);
 		/* RTT: from the transmit log above; else RFC 7323 4.1 timestamps (1 ms
 		 * ticks); else Karn's timed segment */
 		int32_t ts_rtt = (int32_t)(tcp_tsval(sk, now) - s->opt.tsecr);
@@ -989,36 +1012,32 @@ static uint32_t chain_csum(const struct skiff_pkt *p, uint32_t sum)
 	return sum;
 }
 
-void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip4_repr *ip,
-		uint64_t now)
+/* Both fronts: length and header (RFC 9293 3.1). false: dropped. */
+static bool seg_header(struct skiff_stack *st, struct skiff_pkt *p, struct seg *s, uint32_t l4len)
+{
+	st->ctr.tcp_in++;
+	if (l4len < TCP_HDR_LEN || p->len < TCP_HDR_LEN) {
+		skiff_drop(st, SKIFF_DROP_TCP_SHORT, p);
+		return false;
+	}
+	if (tcp_parse(skiff_pkt_data(p), p->len, &s->th)) {
+		skiff_drop(st, SKIFF_DROP_TCP_BAD_OFF, p);
+		return false;
+	}
+	return true;
+}
+
+/* After a front: options, lookup (4-tuple, then listener; none: reset per
+ * 3.10.7.1), the state's processing, then the actions. */
+static void segment_arrives(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, struct seg *ps,
+			    uint32_t l4len, uint64_t now)
 {
 	struct skiff_tcp_sock *sk;
-	struct seg s;
-	uint32_t l4len = skiff_pkt_chain_len(p);
+	struct seg s = *ps;
 	unsigned act;
 	uint32_t gen;
 	uint64_t out_before;
 
-	st->ctr.tcp_in++;
-	if (l4len < TCP_HDR_LEN || p->len < TCP_HDR_LEN) {
-		skiff_drop(st, SKIFF_DROP_TCP_SHORT, p);
-		return;
-	}
-	if (tcp_parse(skiff_pkt_data(p), p->len, &s.th)) {
-		skiff_drop(st, SKIFF_DROP_TCP_BAD_OFF, p);
-		return;
-	}
-	if (!(p->flags & SKIFF_PKT_RX_L4_CSUM_GOOD) &&
-	    csum_fold(chain_csum(p, csum_pseudo4(ip->src, ip->dst, IPPROTO_TCP_, l4len))) != 0) {
-		skiff_drop(st, SKIFF_DROP_TCP_BAD_CSUM, p);
-		return;
-	}
-	/* RFC 1122 4.2.3.10: no segments to broadcast or multicast addresses */
-	if ((p->flags & (SKIFF_PKT_BCAST | SKIFF_PKT_MCAST)) || ip4_is_multicast(ip->dst) ||
-	    skiff_stack_is_bcast4(st, ip->dst)) {
-		skiff_drop(st, SKIFF_DROP_TCP_BCAST, p);
-		return;
-	}
 	tcp_parse_opts(skiff_pkt_data(p), s.th.doff, (s.th.flags & TCP_SYN) != 0, &s.opt);
 	if (s.opt.malformed)
 		st->ctr.tcp_bad_opts++;
@@ -1026,10 +1045,10 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 	s.p = p;
 	s.seq = s.th.seq;
 	s.len = l4len - s.th.doff;
-	s.ip = ip;
 	s.ifc = ifc;
+	s.ra.ifindex = ifc->index;
 
-	sk = tcp_lookup_established(st, ip->dst, s.th.dport, ip->src, s.th.sport);
+	sk = tcp_lookup_est(st, &s.ra.dst, s.th.dport, &s.ra.src, s.th.sport);
 	if (sk && sk->state == SKIFF_TCP_TIME_WAIT && (s.th.flags & TCP_SYN) && !(s.th.flags & (TCP_ACK | TCP_RST)) &&
 	    SEQ_GT(s.seq, sk->rcv_nxt)) {
 		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation: end TIME-WAIT early */
@@ -1039,11 +1058,11 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 		sk = NULL;
 	}
 	if (!sk)
-		sk = tcp_lookup_listener(st, ip->dst, s.th.dport, ifc->index);
+		sk = tcp_lookup_listener_a(st, &s.ra.dst, s.th.dport, ifc->index);
 	if (!sk) {
 		/* RFC 9293 3.10.7.1: CLOSED — reset (never in answer to a reset) */
 		skiff_count_drop(st, SKIFF_DROP_TCP_NO_SOCKET);
-		tcp_send_reset(st, ip, &s.th, seg_space(&s), now);
+		tcp_send_reset(st, &s.ra, &s.th, seg_space(&s), now);
 		seg_free(&s);
 		return;
 	}
@@ -1060,7 +1079,7 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 		break;
 	}
 	if (act & TCP_ACT_RST)
-		tcp_send_reset(st, ip, &s.th, seg_space(&s), now);
+		tcp_send_reset(st, &s.ra, &s.th, seg_space(&s), now);
 	seg_free(&s);
 	if (!sk->in_use || sk->gen != gen)
 		return; /* freed */
@@ -1089,24 +1108,60 @@ void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pk
 		tcp_mark_ready(st, sk);
 }
 
-/* ICMP errors (RFC 1122 4.2.3.9, RFC 5927): hard errors abort a connection
- * still opening; for an established one they are only reported (soft). */
-void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
-	      int err, bool fatal, uint16_t mtu)
+void tcp4_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip4_repr *ip,
+		uint64_t now)
 {
-	struct skiff_tcp_sock *sk;
-	uint32_t seq;
-	(void)ifindex;
-	if (ql4_len < 8) {
-		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_BAD_QUOTE);
+	struct seg s;
+	uint32_t l4len = skiff_pkt_chain_len(p);
+
+	if (!seg_header(st, p, &s, l4len))
+		return;
+	if (!(p->flags & SKIFF_PKT_RX_L4_CSUM_GOOD) &&
+	    csum_fold(chain_csum(p, csum_pseudo4(ip->src, ip->dst, IPPROTO_TCP_, l4len))) != 0) {
+		skiff_drop(st, SKIFF_DROP_TCP_BAD_CSUM, p);
 		return;
 	}
-	sk = tcp_lookup_established(st, qip->src, ld16(ql4), qip->dst, ld16(ql4 + 2));
-	if (!sk) {
-		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
+	/* RFC 1122 4.2.3.10: no segments to broadcast or multicast addresses */
+	if ((p->flags & (SKIFF_PKT_BCAST | SKIFF_PKT_MCAST)) || ip4_is_multicast(ip->dst) ||
+	    skiff_stack_is_bcast4(st, ip->dst)) {
+		skiff_drop(st, SKIFF_DROP_TCP_BCAST, p);
 		return;
 	}
-	seq = ld32(ql4 + 4);
+	s.ra.src = skiff_addr_v4(ip->src);
+	s.ra.dst = skiff_addr_v4(ip->dst);
+	segment_arrives(st, ifc, p, &s, l4len, now);
+}
+
+void tcp6_input(struct skiff_stack *st, struct skiff_iface *ifc, struct skiff_pkt *p, const struct ip6_repr *ip,
+		uint64_t now)
+{
+	struct seg s;
+	uint32_t l4len = skiff_pkt_chain_len(p);
+
+	if (!seg_header(st, p, &s, l4len))
+		return;
+	/* RFC 8200 8.1: the checksum covers the IPv6 pseudo-header, always */
+	if (!(p->flags & SKIFF_PKT_RX_L4_CSUM_GOOD) &&
+	    csum_fold(chain_csum(p, csum_pseudo6(ip->src.v6, ip->dst.v6, IP6_NH_TCP, l4len))) != 0) {
+		skiff_drop(st, SKIFF_DROP_TCP_BAD_CSUM, p);
+		return;
+	}
+	/* TCP is unicast only (RFC 9293 3.9.1.1 / RFC 1122 4.2.3.10) */
+	if ((p->flags & SKIFF_PKT_MCAST) || ip6_is_multicast(ip->dst.v6) || ip6_is_multicast(ip->src.v6)) {
+		skiff_drop(st, SKIFF_DROP_TCP_BCAST, p);
+		return;
+	}
+	s.ra.src = ip->src;
+	s.ra.dst = ip->dst;
+	segment_arrives(st, ifc, p, &s, l4len, now);
+}
+
+/* ICMP errors (RFC 1122 4.2.3.9, RFC 5927): hard errors abort a connection
+ * still opening; for an established one they are only reported (soft). mss:
+ * what a "fragmentation needed" / Packet Too Big allows (0: not one). */
+static void icmp_err(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, int err, bool fatal,
+		     uint32_t mss)
+{
 	/* RFC 5927 4.1: the quoted sequence number must be in flight */
 	if (SEQ_LT(seq, sk->snd_una) || SEQ_GT(seq, sk->snd_max)) {
 		skiff_count_drop(st, SKIFF_DROP_TCP_ICMP_OUT_OF_WINDOW);
@@ -1116,10 +1171,10 @@ void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, c
 		tcp_drop(st, sk, err);
 		return;
 	}
-	/* RFC 1191 6.4 / Linux tcp_v4_mtu_reduced: "fragmentation needed" with a
-	 * usable MTU lowers the MSS and resends what was lost at once */
-	if (mtu >= 68 && tcp_synced(sk)) {
-		uint32_t mss = (uint32_t)mtu - IP4_HDR_LEN - TCP_HDR_LEN - (sk->ts_ok ? 12u : 0u);
+	/* RFC 1191 6.4, RFC 8201 5.2 / Linux tcp_v4_mtu_reduced: a smaller path MTU
+	 * lowers the MSS and resends what was lost at once */
+	if (mss && tcp_synced(sk)) {
+		mss -= sk->ts_ok ? 12u : 0u;
 		if (mss < TCP_MIN_MSS)
 			mss = TCP_MIN_MSS;
 		if (mss < sk->mss) {
@@ -1135,4 +1190,41 @@ void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, c
 	}
 	/* soft error: reported by SO_ERROR only if the connection then fails (Linux
 	 * sk_err_soft); nothing else to do */
+}
+
+/* mtu: the next-hop MTU of a "fragmentation needed" error (RFC 1191), else 0. */
+void tcp4_err(struct skiff_stack *st, int ifindex, const struct ip4_repr *qip, const uint8_t *ql4, size_t ql4_len,
+	      int err, bool fatal, uint16_t mtu)
+{
+	struct skiff_tcp_sock *sk;
+	(void)ifindex;
+	if (ql4_len < 8) {
+		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_BAD_QUOTE);
+		return;
+	}
+	sk = tcp_lookup_established(st, qip->src, ld16(ql4), qip->dst, ld16(ql4 + 2));
+	if (!sk) {
+		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
+		return;
+	}
+	icmp_err(st, sk, ld32(ql4 + 4), err, fatal, mtu >= 68 ? (uint32_t)mtu - IP4_HDR_LEN - TCP_HDR_LEN : 0);
+}
+
+/* RFC 4443 3.2 / RFC 8201: mtu is the path MTU a Packet Too Big left (never
+ * below 1280), else 0. */
+void tcp6_err(struct skiff_stack *st, int ifindex, const struct ip6_repr *qip, const uint8_t *ql4, size_t ql4_len,
+	      int err, bool fatal, uint32_t mtu)
+{
+	struct skiff_tcp_sock *sk;
+	(void)ifindex;
+	if (ql4_len < 8) {
+		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_BAD_QUOTE);
+		return;
+	}
+	sk = tcp_lookup_est(st, &qip->src, ld16(ql4), &qip->dst, ld16(ql4 + 2));
+	if (!sk) {
+		skiff_count_drop(st, SKIFF_DROP_ICMP_ERR_NO_SOCKET);
+		return;
+	}
+	icmp_err(st, sk, ld32(ql4 + 4), err, fatal, mtu >= IP6_MIN_MTU ? mtu - IP6_HDR_LEN - TCP_HDR_LEN : 0);
 }

@@ -27,6 +27,7 @@
 #define TCP_KEEPINTVL_NS 75000000000ull
 #define TCP_KEEPCNT 9
 #define TCP_DEFAULT_MSS 536               /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_DEFAULT_MSS6 1220             /* the same over IPv6: 1280 - 40 - 20 (RFC 8200 5, RFC 9293 3.7.1) */
 #define TCP_MIN_MSS 88                    /* Linux TCP_MIN_SND_MSS: a zero/tiny MSS cannot starve us */
 #define TCP_QUICKACKS 16
 #define TCP_MAX_WINDOW 65535u
@@ -46,6 +47,13 @@ struct skiff_tcp_table {
 	bool rx_pressure;                 /* data was refused for rx_mem; until it falls 1/8 below the limit */
 };
 
+/* Where a segment without a TCB came from (wire form, either family) and the
+ * interface it came in on: what a stateless answer is routed by. */
+struct tcp_rx_addr {
+	struct skiff_addr src, dst;
+	int ifindex;
+};
+
 /* Actions a step of SEGMENT ARRIVES asks for; the caller carries them out. */
 enum tcp_action {
 	TCP_ACT_ACK_NOW = 1u << 0,   /* send an ACK right away */
@@ -59,6 +67,14 @@ enum tcp_action {
 
 static inline struct skiff_tcp_table *tcp_tab(struct skiff_stack *st) { return st->tcp; }
 static inline bool tcp_synced(const struct skiff_tcp_sock *sk) { return sk->state >= SKIFF_TCP_ESTABLISHED; }
+/* The connection runs over IPv6 (its wire family; an AF_INET6 socket may carry IPv4). */
+static inline bool tcp_v6(const struct skiff_tcp_sock *sk) { return sk->raddr.family == SKIFF_AF_INET6; }
+/* Network + TCP header bytes for a wire family (MSS arithmetic). */
+static inline uint32_t tcp_hdrs(uint8_t family) { return (family == SKIFF_AF_INET6 ? 40u : 20u) + TCP_HDR_LEN; }
+static inline uint32_t tcp_default_mss(uint8_t family)
+{
+	return family == SKIFF_AF_INET6 ? TCP_DEFAULT_MSS6 : TCP_DEFAULT_MSS;
+}
 /* RACK-TLP runs when the log exists (config tcp_rack) and the peer SACKs. */
 static inline bool tcp_rack_on(const struct skiff_tcp_sock *sk) { return sk->rack.r && sk->sack_ok; }
 
@@ -66,31 +82,43 @@ static inline bool tcp_rack_on(const struct skiff_tcp_sock *sk) { return sk->rac
 void tcp_set_state(struct skiff_stack *st, struct skiff_tcp_sock *sk, enum skiff_tcp_state s);
 void tcp_mark_ready(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 void tcp_ehash_add(struct skiff_stack *st, struct skiff_tcp_sock *sk);
+/* Synchronized/connecting TCB by 4-tuple (wire-form addresses of either family). */
+struct skiff_tcp_sock *tcp_lookup_est(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+				      const struct skiff_addr *raddr, uint16_t rport);
+/* The same for IPv4 (host order). */
 struct skiff_tcp_sock *tcp_lookup_established(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 					      uint16_t rport);
+/* Best listener for a SYN to laddr (its family picks the candidates: dual stack). */
+struct skiff_tcp_sock *tcp_lookup_listener_a(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+					     int ifindex);
+/* The same for IPv4 (host order). */
 struct skiff_tcp_sock *tcp_lookup_listener(struct skiff_stack *st, uint32_t laddr, uint16_t lport, int ifindex);
 /* A new TCB for a SYN a listener accepted (bound to the listener's port, SYN-RECEIVED). */
 struct skiff_tcp_sock *tcp_child_new(struct skiff_stack *st, struct skiff_tcp_sock *lsk, bool from_cookie);
 /* SYN cookies (tcp_cookie.c): the ISN that encodes a SYN we keep no state for,
  * and the check of the ACK that comes back (RFC 4987 3.6). */
+uint32_t tcp_cookie_make_a(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+			   const struct skiff_addr *raddr, uint16_t rport, uint32_t peer_isn, uint16_t mss, uint64_t now);
+/* The same for IPv4 (host order). */
 uint32_t tcp_cookie_make(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
 			 uint32_t peer_isn, uint16_t mss, uint64_t now);
 /* The MSS the cookie carried, or 0 when the cookie is not valid (now). */
-uint16_t tcp_cookie_check(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
-			  uint32_t peer_isn, uint32_t cookie, uint64_t now);
+uint16_t tcp_cookie_check(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+			  const struct skiff_addr *raddr, uint16_t rport, uint32_t peer_isn, uint32_t cookie, uint64_t now);
 /* Options in the cookie's timestamp (Linux's layout): TSval bits 0-3 the
  * client's window scale (0xf none), bit 4 SACK-permitted. */
 #define TCP_COOKIE_TSMASK 0x3fu
 #define TCP_COOKIE_WS_NONE 0xfu
 #define TCP_COOKIE_SACK 0x10u
 /* The timestamp offset of a connection made from a cookie (per 4-tuple, keyed). */
-uint32_t tcp_cookie_ts_offset(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+uint32_t tcp_cookie_ts_offset(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport,
+			      const struct skiff_addr *raddr, uint16_t rport);
 /* The SYN-ACK's TSval (at or before now_ts) carrying the options; wscale -1: none. */
 uint32_t tcp_cookie_tsval(uint32_t now_ts, bool sack, int wscale);
 /* The options back from the ACK's TSecr; false when it cannot be ours. */
 bool tcp_cookie_ts_decode(uint32_t tsecr, uint32_t now_ts, bool *sack, int *wscale);
 /* Send a SYN-ACK for a SYN without a TCB (the cookie path) with options o. */
-void tcp_send_synack_stateless(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th,
+void tcp_send_synack_stateless(struct skiff_stack *st, const struct tcp_rx_addr *ra, const struct tcp_repr *th,
 			       uint32_t isn, const struct tcp_opts_out *o, uint64_t now);
 /* Our window scale for a receive buffer of space bytes (RFC 7323 2.3). */
 uint8_t tcp_wscale_for(uint32_t space);
@@ -102,9 +130,16 @@ void tcp_free(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 /* Connection torn down (RST, timeout, abort): error for the user, then CLOSED
  * (freed now when the user already closed it). */
 void tcp_drop(struct skiff_stack *st, struct skiff_tcp_sock *sk, int err);
-uint32_t tcp_isn(struct skiff_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport, uint64_t now);
-/* Send MSS for an interface MTU and the peer's MSS option. */
+uint32_t tcp_isn(struct skiff_stack *st, const struct skiff_addr *laddr, uint16_t lport, const struct skiff_addr *raddr,
+		 uint16_t rport, uint64_t now);
+/* Send MSS for the path (the interface MTU; over IPv6 the path MTU cache's)
+ * and the peer's MSS option. */
 uint32_t tcp_mss_for(struct skiff_stack *st, const struct skiff_tcp_sock *sk, int ifindex);
+/* The MSS option we offer on a SYN from ifindex's MTU (wire family fam). */
+uint16_t tcp_mss_offer(struct skiff_stack *st, int ifindex, uint8_t fam);
+/* The interface an IPv6 connection's route must use (-1: any): the bound
+ * device, else the scope for a link-local peer or address (RFC 4007 6). */
+int tcp_oif6(const struct skiff_tcp_sock *sk);
 void tcp_init_tcb(struct skiff_stack *st, struct skiff_tcp_sock *sk);
 /* The in-order receive queue got data / a FIN: reader wakes. */
 void tcp_rq_append(struct skiff_stack *st, struct skiff_tcp_sock *sk, struct skiff_pkt *p, uint32_t len);
@@ -137,7 +172,7 @@ void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t no
 /* A bare segment from a TCB (RST, keepalive probe, window probe). */
 void tcp_send_ctl(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint64_t now);
 /* RFC 9293 3.10.7.1: reset for a segment that has no connection. */
-void tcp_send_reset(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th, uint32_t seglen,
+void tcp_send_reset(struct skiff_stack *st, const struct tcp_rx_addr *ra, const struct tcp_repr *th, uint32_t seglen,
 		    uint64_t now);
 /* Retransmit from snd_una (one segment) — RTO, fast retransmit. */
 void tcp_retransmit(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now);

@@ -6,17 +6,22 @@
  * on the segment that carries the last byte, or goes alone) → per segment: frame
  * from the interface pool, TCP header + options (timestamps, SACK blocks) +
  * payload copied from the ring, checksum (offload when the device has it) →
- * ip4_output (DF set: path MTU discovery as Linux) → the retransmission timer is
+ * ip4_output (DF set: path MTU discovery as Linux), or over IPv6 ip6_output
+ * (never fragmented: RFC 8201 through Packet Too Big) → the retransmission timer is
  * armed for the first byte in flight; a zero window with data waiting arms the
  * persist timer instead. Every segment carries the current ACK and window, so
  * a pending delayed ACK is cleared.
- * Resets for segments without a connection follow RFC 9293 3.10.7.1.
+ * Resets for segments without a connection follow RFC 9293 3.10.7.1, routed
+ * back by the segment's family (a link-local sender through the interface it
+ * came in on).
  */
 #include <string.h>
 
 #include "csum.h"
 #include "ip4.h"
+#include "ip6.h"
 #include "route.h"
+#include "route6.h"
 #include "tcp_internal.h"
 #include "tcp_seq.h"
 
@@ -64,43 +69,61 @@ static uint16_t window_field(struct skiff_stack *st, struct skiff_tcp_sock *sk, 
 	return (uint16_t)w;
 }
 
-/* Build and send one segment: seq, flags, `len` bytes of the ring from `off`. */
-static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint32_t off,
-			uint32_t len, uint64_t now)
+/* The route is looked up once and kept until a route or address changes; the
+ * interface it goes out of, or -errno. */
+static int route_get(struct skiff_stack *st, struct skiff_tcp_sock *sk)
 {
-	struct skiff_route_res4 rt;
-	struct skiff_iface *ifc;
-	struct skiff_pkt *p;
-	struct tcp_opts_out o;
-	struct tcp_repr th;
-	struct skiff_ip4_tx tx;
-	unsigned olen;
-	uint8_t *h;
-	bool syn = flags & TCP_SYN;
 	int rc;
-
-	/* the route is looked up once and kept until a route or address changes */
 	if (!sk->rt_ok || sk->rt_gen != st->route_gen) {
-		rc = skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &sk->rt);
+		if (tcp_v6(sk))
+			rc = skiff_route6_lookup(st, sk->raddr.v6, tcp_oif6(sk), &sk->rt6);
+		else
+			rc = skiff_route_lookup4(st, sk->raddr.v4, sk->bound_ifindex, &sk->rt);
 		if (rc) {
 			sk->rt_ok = false;
-			skiff_count_drop(st, SKIFF_DROP_IP4_NO_ROUTE);
+			skiff_count_drop(st, tcp_v6(sk) ? SKIFF_DROP_IP6_NO_ROUTE : SKIFF_DROP_IP4_NO_ROUTE);
 			return rc;
 		}
 		sk->rt_gen = st->route_gen;
 		sk->rt_ok = true;
 	}
-	rt = sk->rt;
-	ifc = skiff_stack_iface(st, rt.ifindex);
+	return tcp_v6(sk) ? sk->rt6.ifindex : sk->rt.ifindex;
+}
+
+/* The hop limit of an IPv6 connection's segments (RFC 8200 3, RFC 4861 6.3.2). */
+static uint8_t hop_limit6(const struct skiff_stack *st, const struct skiff_tcp_sock *sk, const struct skiff_iface *ifc)
+{
+	if (sk->hop_limit >= 0)
+		return (uint8_t)sk->hop_limit;
+	return ifc->hop_limit6 ? ifc->hop_limit6 : st->cfg.default_hop_limit;
+}
+
+/* Build and send one segment: seq, flags, `len` bytes of the ring from `off`. */
+static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint32_t seq, uint8_t flags, uint32_t off,
+			uint32_t len, uint64_t now)
+{
+	struct skiff_iface *ifc;
+	struct skiff_pkt *p;
+	struct tcp_opts_out o;
+	struct tcp_repr th;
+	unsigned olen;
+	uint8_t *h;
+	bool syn = flags & TCP_SYN, v6 = tcp_v6(sk);
+	int rc;
+
+	rc = route_get(st, sk);
+	if (rc < 0)
+		return rc;
+	ifc = skiff_stack_iface(st, rc);
 	p = ifc ? skiff_iface_alloc(ifc) : NULL;
 	if (!p) {
-		skiff_count_drop(st, SKIFF_DROP_IP4_NO_BUF);
+		skiff_count_drop(st, v6 ? SKIFF_DROP_IP6_NO_BUF : SKIFF_DROP_IP4_NO_BUF);
 		return -ENOBUFS;
 	}
 	memset(&o, 0, sizeof(o));
 	if (syn) {
 		o.mss = true;
-		o.mss_val = (uint16_t)(ifc->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+		o.mss_val = tcp_mss_offer(st, ifc->index, v6 ? SKIFF_AF_INET6 : SKIFF_AF_INET);
 		if (sk->user_mss && sk->user_mss < o.mss_val)
 			o.mss_val = (uint16_t)sk->user_mss;
 		/* on a SYN-ACK only what the peer offered (RFC 7323 2.2, RFC 2018 2) */
@@ -149,19 +172,14 @@ static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint3
 		sbuf_copy(sk, off, h + TCP_HDR_LEN + olen, len);
 	{
 		uint32_t l4 = TCP_HDR_LEN + olen + len;
-		uint32_t sum = csum_pseudo4(sk->laddr.v4, sk->raddr.v4, IPPROTO_TCP_, l4);
+		uint32_t sum = v6 ? csum_pseudo6(sk->laddr.v6, sk->raddr.v6, IP6_NH_TCP, l4)
+				  : csum_pseudo4(sk->laddr.v4, sk->raddr.v4, IPPROTO_TCP_, l4);
 		if (ifc->caps & SKIFF_IFCAP_TX_L4_CSUM) {
 			p->flags |= SKIFF_PKT_TX_L4_CSUM;
 		} else {
 			st16(h + 16, csum_fold(csum_partial(h, l4, sum)));
 		}
 	}
-	tx.src = sk->laddr.v4;
-	tx.dst = sk->raddr.v4;
-	tx.proto = IPPROTO_TCP_;
-	tx.ttl = sk->ttl;
-	tx.tos = sk->tos;
-	tx.df = true;
 	if (flags & TCP_ACK) {
 		sk->last_ack_sent = sk->rcv_nxt;
 		sk->delack_segs = 0;
@@ -169,7 +187,28 @@ static int send_segment(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint3
 	}
 	sk->last_snd = now;
 	st->ctr.tcp_out++;
-	return skiff_ip4_output(st, &rt, &tx, p, now);
+	if (v6) {
+		struct skiff_ip6_tx tx6;
+		memset(&tx6, 0, sizeof(tx6));
+		memcpy(tx6.src, sk->laddr.v6, 16);
+		memcpy(tx6.dst, sk->raddr.v6, 16);
+		tx6.proto = IP6_NH_TCP;
+		tx6.hop_limit = hop_limit6(st, sk, ifc);
+		tx6.tclass = sk->tclass;
+		tx6.dontfrag = true; /* TCP cuts to the MSS; a smaller path says so by PTB */
+		struct skiff_route_res6 rt6 = sk->rt6;
+		return skiff_ip6_output(st, &rt6, &tx6, p, now);
+	} else {
+		struct skiff_ip4_tx tx;
+		tx.src = sk->laddr.v4;
+		tx.dst = sk->raddr.v4;
+		tx.proto = IPPROTO_TCP_;
+		tx.ttl = sk->ttl;
+		tx.tos = sk->tos;
+		tx.df = true;
+		struct skiff_route_res4 rt = sk->rt;
+		return skiff_ip4_output(st, &rt, &tx, p, now);
+	}
 }
 
 void tcp_send_syn(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
@@ -522,44 +561,67 @@ void tcp_output(struct skiff_stack *st, struct skiff_tcp_sock *sk, uint64_t now)
 
 /* A segment that answers one without a TCB (reset, cookie SYN-ACK): routed back
  * to the sender, options o (NULL: none), software checksum. */
-static void send_stateless(struct skiff_stack *st, const struct ip4_repr *ip, struct tcp_repr *r,
+static void send_stateless(struct skiff_stack *st, const struct tcp_rx_addr *ra, struct tcp_repr *r,
 			   const struct tcp_opts_out *o, uint64_t now)
 {
 	struct skiff_route_res4 rt;
+	struct skiff_route_res6 rt6;
 	struct skiff_iface *ifc;
 	struct skiff_pkt *p;
-	struct skiff_ip4_tx tx;
-	unsigned olen = o ? tcp_opts_len(o) : 0;
+	unsigned olen = o ? tcp_opts_len(o) : 0, l4 = TCP_HDR_LEN + olen;
+	bool v6 = ra->src.family == SKIFF_AF_INET6;
 	uint8_t *h;
 
-	if (skiff_route_lookup4(st, ip->src, -1, &rt))
-		return;
-	ifc = skiff_stack_iface(st, rt.ifindex);
+	if (v6) {
+		/* back where it came from when either end is link-local (RFC 4007 6) */
+		int oif = ip6_is_link_local(ra->src.v6) || ip6_is_link_local(ra->dst.v6) ? ra->ifindex : -1;
+		if (skiff_route6_lookup(st, ra->src.v6, oif, &rt6)) {
+			skiff_count_drop(st, SKIFF_DROP_IP6_NO_ROUTE);
+			return;
+		}
+		ifc = skiff_stack_iface(st, rt6.ifindex);
+	} else {
+		if (skiff_route_lookup4(st, ra->src.v4, -1, &rt))
+			return;
+		ifc = skiff_stack_iface(st, rt.ifindex);
+	}
 	p = ifc ? skiff_iface_alloc(ifc) : NULL;
 	if (!p)
 		return;
-	h = skiff_pkt_put(p, TCP_HDR_LEN + olen);
-	r->doff = (uint8_t)(TCP_HDR_LEN + olen);
+	h = skiff_pkt_put(p, l4);
+	r->doff = (uint8_t)l4;
 	r->csum = 0;
 	r->urp = 0;
 	tcp_emit(h, r);
 	if (o)
 		tcp_emit_opts(h + TCP_HDR_LEN, o);
-	st16(h + 16, csum_fold(csum_partial(h, TCP_HDR_LEN + olen,
-					    csum_pseudo4(ip->dst, ip->src, IPPROTO_TCP_, TCP_HDR_LEN + olen))));
-	tx.src = ip->dst;
-	tx.dst = ip->src;
-	tx.proto = IPPROTO_TCP_;
-	tx.ttl = st->cfg.default_ttl;
-	tx.tos = 0;
-	tx.df = true;
+	st16(h + 16, csum_fold(csum_partial(h, l4, v6 ? csum_pseudo6(ra->dst.v6, ra->src.v6, IP6_NH_TCP, l4)
+						      : csum_pseudo4(ra->dst.v4, ra->src.v4, IPPROTO_TCP_, l4))));
 	st->ctr.tcp_out++;
-	skiff_ip4_output(st, &rt, &tx, p, now);
+	if (v6) {
+		struct skiff_ip6_tx tx6;
+		memset(&tx6, 0, sizeof(tx6));
+		memcpy(tx6.src, ra->dst.v6, 16);
+		memcpy(tx6.dst, ra->src.v6, 16);
+		tx6.proto = IP6_NH_TCP;
+		tx6.hop_limit = ifc->hop_limit6 ? ifc->hop_limit6 : st->cfg.default_hop_limit;
+		tx6.dontfrag = true;
+		skiff_ip6_output(st, &rt6, &tx6, p, now);
+	} else {
+		struct skiff_ip4_tx tx;
+		tx.src = ra->dst.v4;
+		tx.dst = ra->src.v4;
+		tx.proto = IPPROTO_TCP_;
+		tx.ttl = st->cfg.default_ttl;
+		tx.tos = 0;
+		tx.df = true;
+		skiff_ip4_output(st, &rt, &tx, p, now);
+	}
 }
 
 /* RFC 9293 3.10.7.1 (CLOSED): if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
  * <CTL=RST,ACK>; if on, <SEQ=SEG.ACK><CTL=RST>. Never in answer to a RST. */
-void tcp_send_reset(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th, uint32_t seglen,
+void tcp_send_reset(struct skiff_stack *st, const struct tcp_rx_addr *ra, const struct tcp_repr *th, uint32_t seglen,
 		    uint64_t now)
 {
 	struct tcp_repr r;
@@ -578,7 +640,7 @@ void tcp_send_reset(struct skiff_stack *st, const struct ip4_repr *ip, const str
 	}
 	r.wnd = 0;
 	st->ctr.tcp_resets_out++;
-	send_stateless(st, ip, &r, NULL, now);
+	send_stateless(st, ra, &r, NULL, now);
 }
 
 uint8_t tcp_wscale_for(uint32_t space)
@@ -592,7 +654,7 @@ uint8_t tcp_wscale_for(uint32_t space)
 /* SYN-ACK for a SYN we keep no state for (SYN cookies), with the options the
  * caller chose (MSS; window scale, SACK-permitted, timestamps when the cookie's
  * timestamp can carry them). */
-void tcp_send_synack_stateless(struct skiff_stack *st, const struct ip4_repr *ip, const struct tcp_repr *th,
+void tcp_send_synack_stateless(struct skiff_stack *st, const struct tcp_rx_addr *ra, const struct tcp_repr *th,
 			       uint32_t isn, const struct tcp_opts_out *o, uint64_t now)
 {
 	struct tcp_repr r;
@@ -602,5 +664,5 @@ void tcp_send_synack_stateless(struct skiff_stack *st, const struct ip4_repr *ip
 	r.ack = th->seq + 1;
 	r.flags = TCP_SYN | TCP_ACK;
 	r.wnd = (uint16_t)(st->cfg.tcp_rcvbuf / 2 > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : st->cfg.tcp_rcvbuf / 2);
-	send_stateless(st, ip, &r, o, now);
+	send_stateless(st, ra, &r, o, now);
 }

@@ -57,6 +57,7 @@
 #include <xdp/xsk.h>
 
 #include "../dataplane/wire_eth.h"
+#include "mcast_kernel.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -106,6 +107,7 @@ struct afxdp_dev {
 	struct skiff_dev dev;       /* first: the ops get this pointer */
 	struct skiff_pool pool;
 	struct skiff_xdp_steer *steer;
+	struct skiff_mcast_kernel *mck; /* skiff's groups joined on the kernel side (mcast_kernel.c) */
 	uint8_t *area;              /* UMEM */
 	size_t area_size;
 	struct xsk_umem *umem;
@@ -515,6 +517,7 @@ static uint64_t afxdp_next_event(struct skiff_dev *dev)
 
 static void dev_destroy(struct afxdp_dev *d)
 {
+	skiff_mcast_kernel_close(d->mck, d->steer); /* the kernel leaves skiff's groups */
 	/* program first: nothing is redirected to sockets that are going away */
 	skiff_xdp_steer_close(d->steer);
 	if (d->q) {
@@ -541,6 +544,13 @@ static void afxdp_close(struct skiff_dev *dev)
 	dev_destroy(dev_of(dev));
 }
 
+/* The kernel joins skiff's groups and keeps IGMP; the program steers them (mcast_kernel.h). */
+static int afxdp_mcast_set(struct skiff_dev *dev, const struct skiff_dev_mcast *groups, unsigned n)
+{
+	struct afxdp_dev *d = dev_of(dev);
+	return skiff_mcast_kernel_set(&d->mck, d->dev.name, d->steer, groups, n);
+}
+
 static const struct skiff_dev_ops afxdp_ops = {
 	.rx_burst = afxdp_rx_burst,
 	.tx_burst = afxdp_tx_burst,
@@ -549,6 +559,7 @@ static const struct skiff_dev_ops afxdp_ops = {
 	.next_event = afxdp_next_event,
 	.close = afxdp_close,
 	.lock_domain = NULL,
+	.mcast_set = afxdp_mcast_set,
 };
 
 static int params_resolve(const struct skiff_afxdp_config *cfg, struct afxdp_params *p, char *err, size_t errlen)
@@ -792,7 +803,8 @@ int skiff_afxdp_open(const struct skiff_afxdp_config *cfg, struct skiff_dev **ou
 	if (!d)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	d->dev.ops = &afxdp_ops;
-	d->dev.caps = 0; /* no offloads: AF_XDP carries no checksum metadata here */
+	d->dev.caps = SKIFF_DEV_CAP_KERNEL_MCAST; /* no offloads: AF_XDP carries no checksum metadata here; the
+						   * kernel speaks IGMP for skiff's groups (mcast_kernel.h) */
 	d->pool.ops = &afxdp_pool_ops;
 	d->epfd = -1;
 	d->nq = p.nqueues;

@@ -822,6 +822,35 @@ static void dpdk_close(struct skiff_dev *dev)
 	dev_teardown(dev_of(dev));
 }
 
+/* The port's multicast MAC filter for the groups the stack joined (RFC 1112
+ * 6.4: 01:00:5e + the group's low 23 bits; RFC 2464 7: 33:33 + the last 32),
+ * else all multicast when the port refuses the list (too long, or no filter:
+ * -ENOTSUP as net_af_xdp answers). skiff speaks IGMP/MLD itself on DPDK. */
+static int dpdk_mcast_set(struct skiff_dev *dev, const struct skiff_dev_mcast *groups, unsigned n)
+{
+	struct dpdk_dev *d = dev_of(dev);
+	struct rte_ether_addr macs[SKIFF_DEV_MCAST_MAX];
+	unsigned k = 0;
+	int rc;
+
+	for (unsigned i = 0; i < n && k < SKIFF_DEV_MCAST_MAX; i++) {
+		uint8_t *m = macs[k].addr_bytes;
+		if (groups[i].family == 4) {
+			m[0] = 0x01, m[1] = 0x00, m[2] = 0x5e;
+			m[3] = groups[i].addr[1] & 0x7f, m[4] = groups[i].addr[2], m[5] = groups[i].addr[3];
+		} else {
+			m[0] = 0x33, m[1] = 0x33;
+			memcpy(m + 2, groups[i].addr + 12, 4);
+		}
+		k++;
+	}
+	rc = rte_eth_dev_set_mc_addr_list(d->port, k ? macs : NULL, k);
+	if (rc == 0)
+		return 0;
+	rc = k ? rte_eth_allmulticast_enable(d->port) : 0;
+	return rc == -ENOTSUP ? 0 : rc; /* no filter at all: the port already passes every group */
+}
+
 static const struct skiff_dev_ops dpdk_ops = {
 	.rx_burst = dpdk_rx_burst,
 	.tx_burst = dpdk_tx_burst,
@@ -830,6 +859,7 @@ static const struct skiff_dev_ops dpdk_ops = {
 	.next_event = dpdk_next_event,
 	.close = dpdk_close,
 	.lock_domain = dpdk_lock_domain,
+	.mcast_set = dpdk_mcast_set,
 };
 
 /* Port by ethdev name, else by index; the error lists the ports there are. */

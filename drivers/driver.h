@@ -24,9 +24,17 @@ enum {
 	SKIFF_DEV_CAP_RX_L4_CSUM = 1u << 0, /* sets SKIFF_PKT_RX_L4_CSUM_GOOD */
 	SKIFF_DEV_CAP_TX_L4_CSUM = 1u << 1, /* honours SKIFF_PKT_TX_L4_CSUM */
 	SKIFF_DEV_CAP_RX_IP_CSUM = 1u << 2,
+	SKIFF_DEV_CAP_KERNEL_MCAST = 1u << 3, /* the kernel speaks IGMP/MLD for the groups mcast_set gives it */
 };
 
 struct skiff_dev;
+
+/* One multicast group the stack receives on a device (mcast_set). */
+#define SKIFF_DEV_MCAST_MAX 512
+struct skiff_dev_mcast {
+	uint8_t family;    /* 4 or 6 (SKIFF_AF_INET / SKIFF_AF_INET6) */
+	uint8_t addr[16];  /* the group, wire order (IPv4: the first 4 bytes) */
+};
 
 struct skiff_dev_ops {
 	unsigned (*rx_burst)(struct skiff_dev *dev, struct skiff_pkt **pkts, unsigned n, uint64_t now);
@@ -42,6 +50,12 @@ struct skiff_dev_ops {
 	 * non-NULL token; the socket layer puts their stacks under one lock. NULL or
 	 * absent: independent. */
 	const void *(*lock_domain)(struct skiff_dev *dev);
+	/* Optional: the whole set of multicast groups the stack has joined on this
+	 * device, after every change. The device makes its link receive them (the
+	 * NIC's multicast MAC filter; AF_XDP: the kernel joins them on its interface
+	 * and the XDP program steers them to skiff). 0 or -errno. Absent: the device
+	 * already receives every multicast frame (loop). */
+	int (*mcast_set)(struct skiff_dev *dev, const struct skiff_dev_mcast *groups, unsigned n);
 };
 
 struct skiff_dev {

@@ -60,6 +60,8 @@
 
 #define STEER_RUN_DIR "/run/skiff"
 #define STEER_BPFFS "/sys/fs/bpf"
+#define STEER_DEAD_OWNER_POLLS 40       /* ... and up to 2 s for a dead owner's sockets to leave the map */
+#define STEER_DEAD_OWNER_POLL_US 50000
 #define STEER_ORPHAN_AGE_NS 5000000000ull /* a skiff program without a record is not stale before this age */
 #define MSG_ATTACH_PERM "permission denied attaching XDP to %s: need CAP_NET_ADMIN/CAP_BPF"
 
@@ -444,6 +446,11 @@ static bool stale_decide(uint32_t prog_id, int *lockfd)
 		return false;
 	if (st == RECORD_MISSING && prog_age_ns(prog_id) < STEER_ORPHAN_AGE_NS)
 		return false;
+	/* an owner that just died: the kernel takes its sockets out of the XSKMAP
+	 * as their release completes, a little after the process is gone; wait
+	 * for that (bounded) instead of calling a dead owner's program busy */
+	for (int i = 0; st == RECORD_DEAD && i < STEER_DEAD_OWNER_POLLS && xskmap_populated(prog_id) > 0; i++)
+		usleep(STEER_DEAD_OWNER_POLL_US);
 	if (xskmap_populated(prog_id) != 0) {
 		/* a socket still receives through it (or the map cannot be read) */
 		if (*lockfd >= 0)

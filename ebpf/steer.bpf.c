@@ -3,10 +3,13 @@
  *
  * Flow: Ethernet (optional one 802.1Q / 802.1ad tag) → a registered multicast
  * MAC? → by ethertype:
- *   IPv4  destination in ip4_addrs                       → MATCH_IP4
+ *   IPv4  destination in ip4_addrs (IGMP never: the kernel
+ *         keeps every IGMP message, drivers/mcast_kernel.h)  → MATCH_IP4
  *   ARP   (Ethernet/IPv4) target protocol address in ip4_addrs, request or
  *         reply                                           → MATCH_ARP
- *   IPv6  destination in ip6_addrs                        → MATCH_IP6
+ *   IPv6  MLD (Hop-by-Hop, then ICMPv6 130-132/143) never: the kernel
+ *         keeps every MLD message, drivers/mcast_kernel.h;
+ *         destination in ip6_addrs                        → MATCH_IP6
  *         else ICMPv6 NS/NA (next header 58, no extension headers) whose
  *         target is in ip6_addrs (an NS goes to the solicited-node group)
  *                                                         → MATCH_ND
@@ -36,6 +39,9 @@
 #define ARPHRD_ETHER_ 1
 #define ICMPV6_NS 135
 #define ICMPV6_NA 136
+#define MLD_QUERY_ 130  /* MLD query, v1 report (131), v1 done (132): RFC 2710 3 */
+#define MLD_DONE_ 132
+#define MLD2_REPORT_ 143 /* RFC 3810 5.2 */
 
 struct vlan_tag {
 	__be16 tci;
@@ -172,6 +178,8 @@ static __always_inline __u32 classify_ip4(struct cursor *c)
 	struct iphdr *ip = pull(c, sizeof(*ip));
 	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return SKIFF_STEER_PARSE_ERROR;
+	if (ip->protocol == IPPROTO_IGMP)
+		return SKIFF_STEER_PASSED; /* the kernel answers IGMP, for skiff's groups too (drivers/mcast_kernel.h) */
 	return ip4_is_ours((const __u8 *)&ip->daddr) ? SKIFF_STEER_MATCH_IP4 : SKIFF_STEER_PASSED;
 }
 
@@ -192,6 +200,16 @@ static __always_inline __u32 classify_ip6(struct cursor *c)
 	struct nd_msg *nd;
 	if (!ip6 || ip6->version != 6)
 		return SKIFF_STEER_PARSE_ERROR;
+	if (ip6->nexthdr == IPPROTO_HOPOPTS) {
+		/* MLD (RFC 3810 5: a Hop-by-Hop header with Router Alert, then ICMPv6
+		 * 130-132 / 143) stays with the kernel, which speaks MLD for skiff's
+		 * groups too (drivers/mcast_kernel.h), whatever group it is sent to */
+		__u8 *hbh = pull(c, 8);
+		__u8 *icmp;
+		if (hbh && hbh[0] == IPPROTO_ICMPV6 && hbh[1] == 0 && (icmp = pull(c, 1)) &&
+		    ((*icmp >= MLD_QUERY_ && *icmp <= MLD_DONE_) || *icmp == MLD2_REPORT_))
+			return SKIFF_STEER_PASSED;
+	}
 	if (ip6_is_ours(ip6->daddr.in6_u.u6_addr8))
 		return SKIFF_STEER_MATCH_IP6;
 	if (ip6->nexthdr != IPPROTO_ICMPV6)

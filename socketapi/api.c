@@ -29,6 +29,8 @@
 
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_packet.h"
+#include "sock_raw.h"
 #include "sock_tcp.h"
 
 /* ---- socket ---- */
@@ -36,20 +38,28 @@
 static bool skiff_serves(int domain, int type, int protocol)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (raw_sock_kind(domain, base, protocol)) /* raw and ping sockets, IPv4 and IPv6: sock_raw.c */
+		return true;
+	if (domain == AF_INET6)
+		return (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) ||
+		       (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP));
 	return domain == AF_INET && ((base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) ||
 				     (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)));
 }
 
 int sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
 {
+	if (raw_sock_kind(s->domain, s->type, s->protocol)) /* sock_raw.c */
+		return raw_sock_attach(s, rt, instance);
 	return s->type == SOCK_STREAM ? tcp_sock_attach(s, rt, instance) : udp_sock_attach(s, rt, instance);
 }
 
 /* A stack socket of base type `base` on (rt, instance) for the reserved kernel fd
  * kfd, recorded in the fd table. On failure the caller still owns kfd. */
-static int stack_sock_open(struct skiff_rt *rt, int instance, int kfd, int base, int nonblock, int fd_flags)
+static int stack_sock_open(struct skiff_rt *rt, int instance, int kfd, int domain, int base, int nonblock,
+			   int fd_flags)
 {
-	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, AF_INET, base,
+	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_DEFERRED, domain, base,
 					    base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP, NULL);
 	int rc;
 
@@ -74,8 +84,10 @@ static int socket_common(struct skiff_rt *rt, int instance, int bad_instance_err
 		rc = bad_instance_err;
 	else if (!rt_instance_ok(rt, instance))
 		rc = bad_instance_err;
+	else if (raw_sock_kind(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol))
+		rc = raw_sock_open(rt, instance, kfd, domain, type, protocol); /* sock_raw.c */
 	else
-		rc = stack_sock_open(rt, instance, kfd, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), type & SOCK_NONBLOCK,
+		rc = stack_sock_open(rt, instance, kfd, domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), type & SOCK_NONBLOCK,
 				     type & SOCK_CLOEXEC ? FD_CLOEXEC : 0);
 	if (rc < 0) {
 		close(kfd);
@@ -195,12 +207,15 @@ int skiff_ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	e = fdt_get(fd);
 	if (!e)
-		return ioctl(fd, req, arg);
+		return sock_packet_ioctl(fd, req, arg); /* sock_packet.c, or the kernel's */
 	switch (req) {
 	case FIONREAD: /* == SIOCINQ: length of the next datagram; TCP: bytes readable */
 		if (!arg) {
 			errno = EFAULT;
 			r = -1;
+		} else if (e->sock->kind == SKIFF_FD_RAW) {
+			*(int *)arg = raw_sock_next_len(e->sock);
+			r = 0;
 		} else if (e->sock->kind == SKIFF_FD_TCP) {
 			int n = tcp_sock_inq(e->sock);
 			if (n < 0) {
@@ -252,6 +267,10 @@ static int poll_eval(struct pollfd *fds, nfds_t nfds, struct poll_state *ps)
 			continue;
 		if (ps->ent[i]->sock->kind == SKIFF_FD_TCP)
 			ev = tcp_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
+		else if (ps->ent[i]->sock->kind == SKIFF_FD_PACKET) /* sock_packet.c */
+			ev = sock_packet_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
+		else if (ps->ent[i]->sock->kind == SKIFF_FD_RAW)
+			ev = raw_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
 		else
 			ev = udp_sock_revents(ps->ent[i]->sock) & (fds[i].events | POLLERR | POLLHUP);
 		fds[i].revents = ev;
@@ -348,6 +367,8 @@ int sock_poll(struct pollfd *fds, nfds_t nfds, uint64_t timeout_ns, const sigset
 		ps.kpfd[i].revents = 0;
 		fds[i].revents = 0;
 		ps.ent[i] = fds[i].fd >= 0 ? fdt_get(fds[i].fd) : NULL;
+		if (!ps.ent[i] && fds[i].fd >= 0)
+			ps.ent[i] = sock_packet_entry(fds[i].fd); /* a skiff packet socket (sock_packet.c) */
 		if (ps.ent[i]) {
 			struct skiff_rt *rt = ps.ent[i]->sock->rt;
 			unsigned j;

@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "dataplane/route.h"
+#include "dataplane/route6.h"
 #include "dataplane/stack.h"
+
+#include <arpa/inet.h>
 #include "runtime.h"
 #include "drivers/driver.h"
 #include "skiff/skiff.h"
@@ -116,6 +119,51 @@ void skiff_boot_exit(struct skiff_boot *b)
 	b->ndevs = 0;
 }
 
+/* IPv6 on interface ifx (config f): the link-local and the configured
+ * addresses (each in the steering program first, so ND for them reaches
+ * skiff), the default route through gateway6. */
+static int boot_ip6(struct skiff_boot *b, unsigned i, int ifx, const struct skiff_cfg_iface *f, char *err,
+		    size_t errlen)
+{
+	static const uint8_t zero[16];
+	uint8_t ll[16];
+	int rc = skiff_stack_enable_ip6(b->st, ifx, mono_ns());
+
+	if (rc == 0)
+		rc = skiff_stack_link_local6(b->st, ifx, ll);
+#ifdef SKIFF_HAVE_AFXDP
+	if (rc == 0 && b->steer[i])
+		rc = skiff_xdp_steer_add_ip6(b->steer[i], ll);
+#endif
+	if (rc) {
+		snprintf(err, errlen, "interface %s: IPv6: %s", f->name, strerror(-rc));
+		return rc;
+	}
+	for (unsigned k = 0; k < f->naddrs6; k++) {
+#ifdef SKIFF_HAVE_AFXDP
+		if (b->steer[i] && (rc = skiff_xdp_steer_add_ip6(b->steer[i], f->addrs6[k].addr)) != 0) {
+			snprintf(err, errlen, "interface %s: steering program: %s", f->name, strerror(-rc));
+			return rc;
+		}
+#endif
+		rc = skiff_stack_add_addr6(b->st, ifx, f->addrs6[k].addr, f->addrs6[k].plen, mono_ns());
+		if (rc) {
+			char txt[64];
+			inet_ntop(AF_INET6, f->addrs6[k].addr, txt, sizeof(txt));
+			snprintf(err, errlen, "interface %s: address %s/%u: %s", f->name, txt, f->addrs6[k].plen,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	if (memcmp(f->gateway6, zero, 16) &&
+	    (rc = skiff_route6_add(b->st, zero, 0, f->gateway6, ifx, 1024, UINT64_MAX)) != 0) {
+		snprintf(err, errlen, "interface %s: IPv6 gateway: %s", f->name, strerror(-rc));
+		return rc;
+	}
+	(void)i;
+	return 0;
+}
+
 int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char *err, size_t errlen)
 {
 	struct skiff_boot *b;
@@ -170,6 +218,11 @@ int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char 
 					 f->addrs[k].addr & 255, f->addrs[k].plen, strerror(-rc));
 				goto fail;
 			}
+		}
+		if (f->ipv6 == 1 || (f->ipv6 < 0 && f->naddrs6)) {
+			rc = boot_ip6(b, i, ifx, f, err, errlen);
+			if (rc)
+				goto fail;
 		}
 		if (f->gateway && (rc = skiff_route_add4(b->st, 0, 0, f->gateway, ifx, 0)) != 0) {
 			snprintf(err, errlen, "interface %s: gateway: %s", f->name, strerror(-rc));

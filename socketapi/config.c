@@ -64,6 +64,18 @@ static const struct field stack_fields[] = {
 	F(tcp_challenge_rate, K_U32, 0, 1u << 30),
 	F(tcp_syncookies, K_BOOL, 0, 1),
 	F(tcp_rack, K_BOOL, 0, 1),
+	F(nd_dad_transmits, K_U32, 0, 10),
+	F(nd_optimistic_dad, K_BOOL, 0, 1),
+	F(nd_rtr_solicits, K_U32, 0, 100),
+	F(nd_rtr_solicit_ns, K_NS, 1000000ull, 3600000000000ull),
+	F(nd_delay_first_probe_ns, K_NS, 1000000ull, 3600000000000ull),
+	F(nd_accept_ra, K_BOOL, 0, 1),
+	F(nd_autoconf, K_BOOL, 0, 1),
+	F(nd_accept_redirects, K_BOOL, 0, 1),
+	F(mld_join_solicited, K_BOOL, 0, 1),
+	F(default_hop_limit, K_U8, 1, 255),
+	F(pmtu6_entries, K_U32, 1, 1u << 20),
+	F(pmtu_expire_ns, K_NS, 1000000000ull, UINT64_MAX),
 };
 #undef F
 
@@ -99,6 +111,7 @@ void skiff_config_defaults(struct skiff_config *c)
 	memset(c, 0, sizeof(*c));
 	skiff_stack_config_defaults(&c->stack);
 	c->stack.seed = 0; /* boot draws one per process (getrandom): ISNs, ports, cookies */
+	c->stack.mld_join_solicited = true; /* real links: MLD-snooping switches must forward NS (dataplane/mld.h) */
 	c->busy_poll_us = 50;
 	c->progress_thread = true;
 }
@@ -180,6 +193,26 @@ static int parse_ip4(const char *s, uint32_t *addr)
 	if (inet_pton(AF_INET, s, &a) != 1)
 		return -EINVAL;
 	*addr = ntohl(a.s_addr);
+	return 0;
+}
+
+/* An IPv6 address with /LEN (1..128). */
+static int parse_prefix6(const char *s, uint8_t addr[16], uint8_t *plen)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	uint64_t l;
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (!slash || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return -EINVAL;
+	if (!isdigit((unsigned char)slash[1]) || parse_size(slash + 1, &l) || l == 0 || l > 128 ||
+	    strpbrk(slash + 1, "kKmMgGxX"))
+		return -EINVAL;
+	*plen = (uint8_t)l;
 	return 0;
 }
 
@@ -327,6 +360,28 @@ static int set_iface(struct ctx *x, const char *key, const char *val)
 			return fail(x, "xdp_mode: want auto, copy or skb, got '%s'", val);
 		return 0;
 	}
+	if (!strcmp(key, "address") && strchr(val, ':')) {
+		struct skiff_cfg_addr6 a;
+		if (parse_prefix6(val, a.addr, &a.plen) || a.addr[0] == 0xff)
+			return fail(x, "address: want an IPv6 unicast address/LEN (LEN 1..128), got '%s'", val);
+		if (f->naddrs6 == SKIFF_CFG_ADDRS)
+			return fail(x, "address: more than %d IPv6 on interface '%s'", SKIFF_CFG_ADDRS, f->name);
+		f->addrs6[f->naddrs6++] = a;
+		return 0;
+	}
+	if (!strcmp(key, "gateway") && strchr(val, ':')) {
+		static const uint8_t zero[16];
+		if (inet_pton(AF_INET6, val, f->gateway6) != 1 || !memcmp(f->gateway6, zero, 16) || f->gateway6[0] == 0xff)
+			return fail(x, "gateway: want an IPv6 unicast address, got '%s'", val);
+		return 0;
+	}
+	if (!strcmp(key, "ipv6")) {
+		bool on;
+		if (parse_bool(val, &on))
+			return fail(x, "ipv6: want on or off, got '%s'", val);
+		f->ipv6 = on;
+		return 0;
+	}
 	if (!strcmp(key, "address")) {
 		struct skiff_cfg_addr4 a;
 		if (parse_prefix(val, &a.addr, &a.plen, false) || a.plen == 0)
@@ -381,6 +436,7 @@ static struct skiff_cfg_iface *iface_named(struct skiff_config *c, const char *n
 		return NULL;
 	*idx = c->nifaces;
 	memset(&c->ifaces[c->nifaces], 0, sizeof(c->ifaces[0]));
+	c->ifaces[c->nifaces].ipv6 = -1;
 	snprintf(c->ifaces[c->nifaces].name, SKIFF_CFG_NAME, "%s", name);
 	return &c->ifaces[c->nifaces++];
 }
@@ -609,8 +665,10 @@ int skiff_config_env(struct skiff_config *c, char *err, size_t errlen)
 			if (!val)
 				continue;
 			/* an address or route from the environment replaces the file's list */
-			if (!strcmp(iface_keys[i], "ADDRESS"))
+			if (!strcmp(iface_keys[i], "ADDRESS")) {
 				c->ifaces[idx].naddrs = 0;
+				c->ifaces[idx].naddrs6 = 0;
+			}
 			if (!strcmp(iface_keys[i], "ROUTE"))
 				c->ifaces[idx].nroutes = 0;
 			snprintf(origin, sizeof(origin), "environment %s", var);
@@ -639,7 +697,7 @@ int skiff_config_check(const struct skiff_config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "interface %s: no driver (driver = afxdp or dpdk)", f->name);
 			return -EINVAL;
 		}
-		if (!f->naddrs) {
+		if (!f->naddrs && !f->naddrs6) {
 			snprintf(err, errlen, "interface %s: no address (address = A.B.C.D/LEN)", f->name);
 			return -EINVAL;
 		}

@@ -9,8 +9,10 @@
  *   driver = afxdp            # afxdp | dpdk
  *   queues = 0                # afxdp rx queues: N or N-M (default 0)
  *   xdp_mode = auto           # afxdp: auto | copy | skb
- *   address = 198.18.0.2/24   # repeatable (up to SKIFF_CFG_ADDRS)
- *   gateway = 198.18.0.1      # default route through this interface
+ *   address = 198.18.0.2/24   # repeatable (up to SKIFF_CFG_ADDRS of each family)
+ *   address = 2001:2::2/64    # IPv6 too: turns IPv6 on (link-local, DAD, ND, RS)
+ *   gateway = 198.18.0.1      # default route through this interface (IPv4 and/or IPv6)
+ *   ipv6 = on                 # on | off (default: on when an IPv6 address is given)
  *   route = 198.18.5.0/24 via 198.18.0.1   # repeatable
  *   dpdk_eal = --no-huge -m 512 --vdev=net_af_xdp0,iface=vA
  *   dpdk_port = net_af_xdp0
@@ -57,6 +59,11 @@ struct skiff_cfg_addr4 {
 	uint8_t plen;
 };
 
+struct skiff_cfg_addr6 {
+	uint8_t addr[16];
+	uint8_t plen;
+};
+
 struct skiff_cfg_route4 {
 	uint32_t dst, via; /* host order */
 	uint8_t plen;
@@ -70,6 +77,10 @@ struct skiff_cfg_iface {
 	struct skiff_cfg_addr4 addrs[SKIFF_CFG_ADDRS];
 	unsigned naddrs;
 	uint32_t gateway; /* 0: none */
+	struct skiff_cfg_addr6 addrs6[SKIFF_CFG_ADDRS];
+	unsigned naddrs6;
+	uint8_t gateway6[16];   /* :: none */
+	int ipv6;               /* -1: on when an IPv6 address is configured; 0 off; 1 on */
 	struct skiff_cfg_route4 routes[SKIFF_CFG_ROUTES];
 	unsigned nroutes;
 	char dpdk_eal[SKIFF_CFG_STR];

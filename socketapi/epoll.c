@@ -36,6 +36,8 @@
 #include "dataplane/udp.h"
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_packet.h"
+#include "sock_raw.h"
 #include "sock_tcp.h"
 
 struct ep_item {
@@ -313,7 +315,7 @@ static int ep_eval(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 			continue;
 		}
 		s = fe->sock;
-		if (kind == SKIFF_FD_DEFERRED) {
+		if (kind == SKIFF_FD_DEFERRED || (kind == SKIFF_FD_PACKET && !sock_packet_attached(s))) {
 			defer_idx[ndefer++] = i;
 			round_add_kfd(r, it->fd, (short)want);
 			fdt_put(fe);
@@ -330,6 +332,12 @@ static int ep_eval(int epfd, struct sk_epoll *ep, struct epoll_event *out, int m
 		if (kind == SKIFF_FD_TCP) {
 			ev = (uint16_t)tcp_sock_revents_locked(s);
 			seq = tcp_sock_wake_seq_locked(s);
+		} else if (kind == SKIFF_FD_PACKET) { /* sock_packet.c */
+			ev = (uint16_t)sock_packet_revents_locked(s);
+			seq = sock_packet_wake_seq_locked(s);
+		} else if (kind == SKIFF_FD_RAW) { /* sock_raw.c */
+			ev = (uint16_t)raw_sock_revents_locked(s);
+			seq = raw_sock_wake_seq_locked(s);
 		} else {
 			ev = (uint16_t)udp_sock_revents_locked(s);
 			seq = ((const struct skiff_udp_sock *)s->dp)->wake_seq;

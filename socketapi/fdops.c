@@ -31,6 +31,7 @@
 
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_packet.h"
 
 static bool stack_fd(int fd)
 {
@@ -39,7 +40,7 @@ static bool stack_fd(int fd)
 		return false;
 	e = fdt_get(fd);
 	fdt_put(e);
-	return e != NULL;
+	return e != NULL || sock_packet_fd(fd); /* sock_packet.c */
 }
 
 ssize_t skiff_read(int fd, void *buf, size_t len)

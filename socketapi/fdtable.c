@@ -205,7 +205,7 @@ struct skiff_fd *fdt_get(int fd)
 	if (!e)
 		return NULL;
 	k = atomic_load_explicit(&e->sock->kind, memory_order_acquire);
-	if (k == SKIFF_FD_UDP || k == SKIFF_FD_TCP)
+	if (k == SKIFF_FD_UDP || k == SKIFF_FD_TCP || k == SKIFF_FD_RAW)
 		return e;
 	fdt_put(e);
 	return NULL;

@@ -27,7 +27,7 @@
 
 struct skiff_rt;
 
-/* What an entry is. UDP and TCP are stack sockets (fdt_get finds only those).
+/* What an entry is. UDP, TCP and RAW are stack sockets (fdt_get finds only those).
  * DEFERRED: an AF_INET socket made by the preload library that is still only its
  * kernel socket, until bind/connect/sendto shows whether its traffic crosses a
  * bypass interface (defer.c turns it into UDP/TCP in place, or drops the entry).
@@ -37,6 +37,8 @@ enum skiff_fd_kind {
 	SKIFF_FD_TCP,
 	SKIFF_FD_DEFERRED,
 	SKIFF_FD_EPOLL,
+	SKIFF_FD_RAW,      /* raw IP or ICMP ping socket (sock_raw.c) */
+	SKIFF_FD_PACKET,   /* AF_PACKET socket, the kernel's until bound to a bypass interface (sock_packet.c) */
 };
 
 /* Timeouts in ns. FOREVER is SO_*TIMEO {0,0} (the default); NOWAIT is what Linux
@@ -77,7 +79,7 @@ void fdt_sock_put(struct skiff_sock *s);
  * fd was closed behind skiff's back) is replaced. -EMFILE if fd is beyond the
  * table, -ENOMEM. */
 int fdt_install(int fd, struct skiff_sock *s, int fd_flags);
-/* The entry at fd if it is a stack socket (UDP/TCP), with a
+/* The entry at fd if it is a stack socket (UDP/TCP/RAW), with a
  * reference the caller must fdt_put, or NULL. Lock-free. */
 struct skiff_fd *fdt_get(int fd);
 /* The entry at fd whatever its kind, or NULL. */

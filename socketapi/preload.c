@@ -7,7 +7,7 @@
  *     or a fd with no skiff entry → the next definition (libc) at once;
  *     otherwise the skiff_* call of the same name, with the guard raised so
  *     skiff's own socket()/close()/poll() reach libc.
- *   socket(AF_INET, stream/dgram) and epoll_create* → boot on first use: the
+ *   socket(AF_INET/AF_INET6, stream/dgram) and epoll_create* → boot on first use: the
  *     config (SKIFF_CONFIG file, then SKIFF_* variables) is opened (devices,
  *     stack, runtime, progress thread); no usable config → one warning line and
  *     everything stays on the kernel. The socket is then a deferred one
@@ -43,8 +43,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -56,6 +58,7 @@
 #include "fdtable.h"
 #include "preload_calls.h"
 #include "runtime.h"
+#include "sock_packet.h"
 #include "skiff/skiff.h"
 
 #define SA(a) ((a).__sockaddr__)
@@ -161,7 +164,7 @@ static bool is_stack_sock(const struct skiff_sock *s, void *ctx)
 {
 	uint8_t k = atomic_load(&((struct skiff_sock *)s)->kind);
 	(void)ctx;
-	return k == SKIFF_FD_UDP || k == SKIFF_FD_TCP;
+	return k == SKIFF_FD_UDP || k == SKIFF_FD_TCP || k == SKIFF_FD_RAW;
 }
 
 static void preload_exit(void)
@@ -207,8 +210,16 @@ static void atfork_child(void)
 
 __attribute__((constructor)) static void preload_init(void)
 {
+	const char *early = getenv("SKIFF_BOOT_EARLY");
 	pthread_once(&g_resolve_once, resolve_all);
 	pthread_atfork(NULL, NULL, atfork_child);
+	/* boot now, not at the first socket(): for programs that drop privileges
+	 * before they open sockets (iputils ping keeps only CAP_NET_RAW, which
+	 * cannot attach XDP); the sockets then move to skiff as usual */
+	if (early && *early && strcmp(early, "0") != 0) {
+		unsetenv("SKIFF_BOOT_EARLY"); /* the programs boot runs or this one execs boot as usual */
+		(void)active();
+	}
 }
 
 /* ---- signals ---- */
@@ -316,7 +327,13 @@ PRELOAD_FD_CALLS(X)
 int socket(int d, int t, int p)
 {
 	int r;
-	if (BYPASS() || (d != AF_INET) || !active())
+	if (d == AF_PACKET && !BYPASS() && active()) { /* sock_packet.c */
+		ENTER();
+		r = sock_packet_socket(d, t, p);
+		LEAVE();
+		return r;
+	}
+	if (BYPASS() || (d != AF_INET && d != AF_INET6) || !active())
 		return LIBC(socket)(d, t, p);
 	ENTER();
 	r = skiff_socket_deferred(d, t, p);
@@ -463,6 +480,37 @@ int epoll_create1(int flags)
 }
 
 ssize_t sendfile64(int out, int in, off_t *off, size_t n) { return sendfile(out, in, off, n); }
+
+/* mmap of a skiff packet socket maps its PACKET_RX_RING (sock_packet.c); every
+ * other mapping (no fd, or a fd skiff does not know) is libc's at once. */
+static void *mmap_common(void *(*libc)(void *, size_t, int, int, int, off_t), void *a, size_t l, int p, int f,
+			 int fd, off_t o)
+{
+	void *r;
+	if (fd < 0 || BYPASS() || !fdt_contains(fd))
+		return libc(a, l, p, f, fd, o);
+	ENTER();
+	r = sock_packet_mmap(a, l, p, f, fd, o);
+	LEAVE();
+	return r;
+}
+
+/* before the next definitions are resolved (a mapping made while dlsym runs):
+ * the system call itself, never a recursive pthread_once */
+static void *raw_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
+{
+	return (void *)syscall(SYS_mmap, a, l, p, f, fd, o);
+}
+
+void *mmap(void *a, size_t l, int p, int f, int fd, off_t o)
+{
+	return mmap_common(libc_mmap ? libc_mmap : raw_mmap, a, l, p, f, fd, o);
+}
+
+void *mmap64(void *a, size_t l, int p, int f, int fd, off_t o)
+{
+	return mmap_common(libc_mmap64 ? libc_mmap64 : libc_mmap ? libc_mmap : raw_mmap, a, l, p, f, fd, o);
+}
 
 pid_t fork(void) { return LIBC(fork)(); }
 

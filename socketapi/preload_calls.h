@@ -66,6 +66,8 @@
 	X(int, epoll_create, (int size))                                                                             \
 	X(int, epoll_create1, (int flags))                                                                           \
 	X(ssize_t, sendfile64, (int out, int in, off_t *off, size_t n))                                              \
+	X(void *, mmap, (void *a, size_t l, int p, int f, int fd, off_t o))                                           \
+	X(void *, mmap64, (void *a, size_t l, int p, int f, int fd, off_t o))                                         \
 	X(pid_t, fork, (void))                                                                                       \
 	X(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))                              \
 	X(__sighandler_t, signal, (int sig, __sighandler_t h))                                                       \

@@ -24,6 +24,7 @@
  * clock cannot make a waiter spin forever.
  */
 #include "runtime.h"
+#include "sock_mcast.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dataplane/packet.h"
+#include "dataplane/raw.h"
 #include "dataplane/tcp.h"
 #include "dataplane/udp.h"
 #include "fdtable.h"
@@ -317,6 +320,7 @@ static unsigned progress_one(struct skiff_rt *rt, int i, uint64_t now)
 				break;
 		}
 	}
+	sock_mcast_dev_sync(in->st, in->devs, in->ndevs); /* joined groups → driver filter (sock_mcast.c) */
 	skiff_stack_poll(in->st, now);
 	for (unsigned k = 0; k < in->ndevs; k++) {
 		for (;;) { /* bounded: each round takes at least one frame off the queue */
@@ -393,6 +397,18 @@ void rt_unlock(struct skiff_rt *rt, int instance)
 			while ((tk = skiff_tcp_ready_pop(in->st))) {
 				if (nready < READY_MAX)
 					ready[nready++] = tk;
+				else
+					overflow = true;
+			}
+			for (struct skiff_packet_sock *pk; (pk = skiff_packet_ready_pop(in->st));) { /* packet.c */
+				if (nready < READY_MAX)
+					ready[nready++] = pk;
+				else
+					overflow = true;
+			}
+			for (struct skiff_raw_sock *rk; (rk = skiff_raw_ready_pop(in->st));) { /* raw.c */
+				if (nready < READY_MAX)
+					ready[nready++] = rk;
 				else
 					overflow = true;
 			}

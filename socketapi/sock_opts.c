@@ -33,8 +33,13 @@
 
 #include "dataplane/udp.h"
 #include "defer.h"
+#include "sock_mcast.h"
+#include "sock_cmsg.h"
+#include "sock_opts6.h"
 #include "fdtable.h"
 #include "runtime.h"
+#include "sock_packet.h"
+#include "sock_raw.h"
 #include "sock_tcp.h"
 #include "dataplane/tcp_cc.h"
 
@@ -121,6 +126,23 @@ static int get_timeout(_Atomic uint64_t *t, void *v, bool old)
 	}
 }
 
+/* sock_raw.c shares the timeouts (sock_raw.h). */
+int sock_timeo_set(struct skiff_sock *s, int name, const void *val, socklen_t len)
+{
+	if (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD || name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW)
+		return set_timeout(name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW ? &s->rcvtimeo_ns : &s->sndtimeo_ns,
+				   val, len, name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD);
+	return 1;
+}
+
+int sock_timeo_get(struct skiff_sock *s, int name, void *v)
+{
+	if (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD || name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW)
+		return get_timeout(name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW ? &s->rcvtimeo_ns : &s->sndtimeo_ns,
+				   v, name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD);
+	return 0;
+}
+
 /* ---- set ---- */
 
 static int set_sol_socket(struct skiff_sock *s, int name, const void *val, socklen_t len)
@@ -183,6 +205,10 @@ static int set_sol_ip(struct skiff_sock *s, int name, const void *val, socklen_t
 	struct skiff_udp_sock *sk = s->dp;
 	int v = 0;
 
+	if (sock_mcast_is_opt(name)) /* memberships, IP_MULTICAST_IF/LOOP/ALL (sock_mcast.c) */
+		return sock_mcast_set(s, name, val, len);
+	if (sock_cmsg_flag_of(SOL_IP, name)) /* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS (sock_cmsg.c) */
+		return sock_cmsg_setopt(s, SOL_IP, name, val, len);
 	if (name != IP_TTL && name != IP_TOS && name != IP_MULTICAST_TTL)
 		return -ENOPROTOOPT;
 	/* do_ip_setsockopt: an int, or one unsigned byte */
@@ -457,16 +483,21 @@ int skiff_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 
 	if (!e) {
 		rc = sock_defer_setsockopt(fd, level, name, val, len);
-		return rc == 1 ? setsockopt(fd, level, name, val, len) : skiff_ret(rc);
+		return rc == 1 ? sock_packet_setsockopt(fd, level, name, val, len) /* sock_packet.c, or the kernel's */
+			       : skiff_ret(rc);
 	}
 	if (e->sock->kind == SKIFF_FD_TCP)
 		rc = tcp_setsockopt(e->sock, level, name, val, len);
+	else if (e->sock->kind == SKIFF_FD_RAW) /* sock_raw.c */
+		rc = raw_sock_setsockopt(e->sock, level, name, val, len);
 	else if ((int)len < 0)
 		rc = -EINVAL;
 	else if (level == SOL_SOCKET)
 		rc = set_sol_socket(e->sock, name, val, len);
 	else if (level == SOL_IP)
 		rc = set_sol_ip(e->sock, name, val, len);
+	else if (level == SOL_IPV6)
+		rc = sock_ipv6_set(e->sock, name, val, len); /* sock_opts6.c */
 	else if (level == SOL_UDP)
 		rc = len < sizeof(int) ? -EINVAL : !val ? -EFAULT : -ENOPROTOOPT;
 	else
@@ -514,7 +545,7 @@ static int get_sol_socket(struct skiff_sock *s, int name, void *val, socklen_t *
 		v.i = SOCK_DGRAM;
 		break;
 	case SO_DOMAIN:
-		v.i = AF_INET;
+		v.i = s->domain;
 		break;
 	case SO_PROTOCOL:
 		v.i = IPPROTO_UDP;
@@ -580,6 +611,10 @@ static int get_sol_ip(struct skiff_sock *s, int name, void *val, socklen_t *lenp
 
 	if (len < 0)
 		return -EINVAL;
+	if (sock_mcast_is_opt(name)) /* sock_mcast.c */
+		return sock_mcast_get(s, name, val, lenp);
+	if (sock_cmsg_flag_of(SOL_IP, name)) /* sock_cmsg.c */
+		return sock_cmsg_getopt(s, SOL_IP, name, val, lenp);
 	if (name != IP_TTL && name != IP_TOS && name != IP_MULTICAST_TTL)
 		return -ENOPROTOOPT;
 	rt_lock(s->rt, s->instance);
@@ -615,7 +650,7 @@ static int tcp_get_sol_socket(struct skiff_sock *s, int name, void *val, socklen
 		v.i = SOCK_STREAM;
 		break;
 	case SO_DOMAIN:
-		v.i = AF_INET;
+		v.i = s->domain;
 		break;
 	case SO_PROTOCOL:
 		v.i = IPPROTO_TCP;
@@ -765,6 +800,8 @@ static int tcp_setsockopt(struct skiff_sock *s, int level, int name, const void 
 		return tcp_set_sol_socket(s, name, val, len);
 	if (level == SOL_TCP)
 		return tcp_set_sol_tcp(s, name, val, len);
+	if (level == SOL_IPV6)
+		return sock_ipv6_set(s, name, val, len); /* sock_opts6.c */
 	return -ENOPROTOOPT;
 }
 
@@ -776,6 +813,8 @@ static int tcp_getsockopt(struct skiff_sock *s, int level, int name, void *val, 
 		return tcp_get_sol_socket(s, name, val, len);
 	if (level == SOL_TCP)
 		return tcp_get_sol_tcp(s, name, val, len);
+	if (level == SOL_IPV6)
+		return sock_ipv6_get(s, name, val, len); /* sock_opts6.c */
 	return (int)*len < 0 ? -EINVAL : level == SOL_IP ? -ENOPROTOOPT : -EOPNOTSUPP;
 }
 
@@ -785,15 +824,19 @@ int skiff_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	int rc;
 
 	if (!e)
-		return getsockopt(fd, level, name, val, len);
+		return sock_packet_getsockopt(fd, level, name, val, len); /* sock_packet.c, or the kernel's */
 	if (e->sock->kind == SKIFF_FD_TCP)
 		rc = tcp_getsockopt(e->sock, level, name, val, len);
+	else if (e->sock->kind == SKIFF_FD_RAW) /* sock_raw.c */
+		rc = raw_sock_getsockopt(e->sock, level, name, val, len);
 	else if (!len)
 		rc = -EFAULT;
 	else if (level == SOL_SOCKET)
 		rc = get_sol_socket(e->sock, name, val, len);
 	else if (level == SOL_IP)
 		rc = get_sol_ip(e->sock, name, val, len);
+	else if (level == SOL_IPV6)
+		rc = sock_ipv6_get(e->sock, name, val, len); /* sock_opts6.c */
 	else if (level == SOL_UDP)
 		rc = (int)*len < 0 ? -EINVAL : -ENOPROTOOPT;
 	else

@@ -36,6 +36,7 @@
 #include "defer.h"
 #include "fdtable.h"
 #include "sockaddr.h"
+#include "dataplane/wire_ip6.h"
 #include "runtime.h"
 
 #define TCP_IOV_MAX 64 /* sub-vectors built per dataplane call (the rest goes in the next call) */
@@ -160,9 +161,11 @@ static void tcp_release(struct skiff_sock *s)
 	free(s);
 }
 
-static struct skiff_sock *tsock_new(struct skiff_rt *rt, int instance)
+static int tfam(const struct skiff_sock *s) { return s->domain == AF_INET6 ? SKIFF_AF_INET6 : SKIFF_AF_INET; }
+
+static struct skiff_sock *tsock_new(struct skiff_rt *rt, int instance, int domain)
 {
-	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_TCP, AF_INET, SOCK_STREAM, IPPROTO_TCP, tcp_release);
+	struct skiff_sock *s = fdt_sock_new(SKIFF_FD_TCP, domain, SOCK_STREAM, IPPROTO_TCP, tcp_release);
 	struct tcp_usock *u = calloc(1, sizeof(*u));
 	if (!s || !u) {
 		free(s);
@@ -192,7 +195,7 @@ int tcp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
 	if (!u)
 		return -ENOMEM;
 	rt_lock(rt, instance);
-	sk = skiff_tcp_open(rt_stack(rt, instance), SKIFF_AF_INET, &err);
+	sk = skiff_tcp_open(rt_stack(rt, instance), tfam(s), &err);
 	if (sk) {
 		s->dp = u;
 		attach(s, sk);
@@ -205,7 +208,7 @@ int tcp_sock_attach(struct skiff_sock *s, struct skiff_rt *rt, int instance)
 	s->rt = rt;
 	s->instance = instance;
 	s->release = tcp_release;
-	s->domain = AF_INET;
+	s->domain = s->domain == AF_INET6 ? AF_INET6 : AF_INET;
 	s->type = SOCK_STREAM;
 	s->protocol = IPPROTO_TCP;
 	atomic_store_explicit(&s->kind, SKIFF_FD_TCP, memory_order_release);
@@ -219,7 +222,7 @@ static int ensure_tcb(struct tref *r)
 	int err = 0;
 	if (tcb(r->u))
 		return 0;
-	sk = skiff_tcp_open(r->st, SKIFF_AF_INET, &err);
+	sk = skiff_tcp_open(r->st, tfam(r->s), &err);
 	if (!sk)
 		return err ? err : -ENOBUFS;
 	attach(r->s, sk);
@@ -249,7 +252,7 @@ static int disconnect(struct tref *r)
 	r->u->started = false;
 	r->u->sstate = TSS_UNCONNECTED;
 	r->u->shut_rd = r->u->shut_wr = false;
-	sk = skiff_tcp_open(r->st, SKIFF_AF_INET, &err);
+	sk = skiff_tcp_open(r->st, tfam(r->s), &err);
 	if (!sk)
 		return err ? err : -ENOBUFS;
 	attach(r->s, sk);
@@ -273,6 +276,9 @@ static int disconnect(struct tref *r)
 		sk->sndbuf = keep.sndbuf;
 		sk->cc.ops = keep.cc.ops;
 		sk->bound_ifindex = keep.bound_ifindex;
+		sk->v6only = keep.v6only;
+		sk->tclass = keep.tclass;
+		sk->hop_limit = keep.hop_limit;
 		if (keep.port_locked) {
 			struct skiff_addr a = keep.addr_locked ? keep.laddr : skiff_addr_v4(0);
 			(void)skiff_tcp_bind(r->st, sk, &a, keep.lport);
@@ -354,27 +360,37 @@ int tcp_sock_bind(struct skiff_sock *s, const struct sockaddr *addr, socklen_t l
 	struct skiff_addr a;
 	struct tref r;
 	bool port_ok;
-	int rc;
+	uint16_t port = 0;
+	uint32_t scope = 0;
+	int rc, sifx = -1;
 
 	tref_of(s, &r);
 	rc = sock_addr_in(addr, len, &ss);
 	if (rc)
 		return rc;
-	if (len < sizeof(*sin))
-		return -EINVAL;
-	if (sin->sin_family != AF_INET && (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != htonl(INADDR_ANY)))
-		return -EAFNOSUPPORT;
-	a = skiff_addr_v4(ntohl(sin->sin_addr.s_addr));
-	port_ok = sock_may_bind_port(ntohs(sin->sin_port)); /* reads /proc: not under the lock */
+	if (s->domain == AF_INET && len >= sizeof(*sin) && sin->sin_family == AF_UNSPEC &&
+	    sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		ss.ss_family = AF_INET; /* inet_bind: AF_UNSPEC with INADDR_ANY binds as AF_INET */
+	rc = sock_addr_parse(s->domain, &ss, len, &a, &port, &scope);
+	if (rc)
+		return rc;
+	if (scope)
+		sifx = sock_ifindex_from_kernel(r.st, scope);
+	port_ok = sock_may_bind_port(port); /* reads /proc: not under the lock */
 	rt_lock(r.rt, r.inst);
-	if (a.v4 != 0 && skiff_stack_local4(r.st, a.v4) < 0)
+	if (a.family == SKIFF_AF_INET && a.v4 != 0 && skiff_stack_local4(r.st, a.v4) < 0)
 		rc = -EADDRNOTAVAIL;
+	else if (a.family == SKIFF_AF_INET6 && ip6_is_link_local(a.v6) && scope && sifx < 0)
+		rc = -ENODEV; /* inet6_bind: the scope names no interface of ours */
 	else if (!port_ok)
 		rc = -EACCES;
 	else if (!tcb(r.u) && r.u->started)
 		rc = -EINVAL; /* still "active" for Linux until disconnected */
-	else if ((rc = ensure_tcb(&r)) == 0)
-		rc = skiff_tcp_bind(r.st, tcb(r.u), &a, ntohs(sin->sin_port));
+	else if ((rc = ensure_tcb(&r)) == 0) {
+		if (sifx >= 0 && ip6_is_link_local(a.v6))
+			tcb(r.u)->scope_ifindex = sifx;
+		rc = skiff_tcp_bind(r.st, tcb(r.u), &a, port);
+	}
 	rt_unlock(r.rt, r.inst);
 	return rc;
 }
@@ -407,9 +423,11 @@ static bool pred_not_syn(void *ctx, unsigned work)
 int tcp_sock_connect(struct skiff_sock *s, const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_storage ss;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	struct skiff_addr a;
 	struct tref r;
-	int rc, w;
+	uint16_t port = 0;
+	uint32_t scope = 0;
+	int rc, w, sifx = -1;
 	uint64_t deadline;
 
 	tref_of(s, &r);
@@ -418,6 +436,9 @@ int tcp_sock_connect(struct skiff_sock *s, const struct sockaddr *addr, socklen_
 		return rc;
 	if (len < sizeof(sa_family_t))
 		return -EINVAL;
+	if (s->domain == AF_INET6 && ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6) &&
+	    ((struct sockaddr_in6 *)&ss)->sin6_scope_id)
+		sifx = sock_ifindex_from_kernel(r.st, ((struct sockaddr_in6 *)&ss)->sin6_scope_id);
 	rt_lock(r.rt, r.inst);
 	if (ss.ss_family == AF_UNSPEC) {
 		rc = disconnect(&r);
@@ -435,22 +456,19 @@ int tcp_sock_connect(struct skiff_sock *s, const struct sockaddr *addr, socklen_
 			rc = -EISCONN;
 			goto out;
 		}
-		/* tcp_v4_connect */
-		if (len < sizeof(*sin)) {
-			rc = -EINVAL;
+		/* tcp_v4_connect / tcp_v6_connect */
+		rc = sock_addr_parse(s->domain, &ss, len, &a, &port, &scope);
+		if (rc)
 			goto out;
-		}
-		if (sin->sin_family != AF_INET) {
-			rc = -EAFNOSUPPORT;
+		if (scope && sifx < 0 && a.family == SKIFF_AF_INET6 && ip6_is_link_local(a.v6)) {
+			rc = -EINVAL; /* the scope names no interface of this stack */
 			goto out;
 		}
 		rc = ensure_tcb(&r);
 		if (rc)
 			goto out;
-		{
-			struct skiff_addr a = skiff_addr_v4(ntohl(sin->sin_addr.s_addr));
-			rc = skiff_tcp_connect(r.st, tcb(r.u), &a, ntohs(sin->sin_port), rt_now(r.rt));
-		}
+		tcb(r.u)->scope_ifindex = scope ? sifx : tcb(r.u)->scope_ifindex;
+		rc = skiff_tcp_connect(r.st, tcb(r.u), &a, port, rt_now(r.rt));
 		if (rc)
 			goto out;
 		r.u->started = true;
@@ -504,7 +522,8 @@ int tcp_sock_accept(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len,
 	struct tref r;
 	struct skiff_sock *ns;
 	struct skiff_tcp_sock *c = NULL;
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
+	socklen_t peerlen = 0;
 	uint64_t deadline = 0;
 	int kfd, rc = 0, saved;
 
@@ -512,10 +531,10 @@ int tcp_sock_accept(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len,
 		return -EINVAL;
 	tref_of(s, &r);
 	/* the fd first, as Linux (get_unused_fd_flags before the accept) */
-	kfd = socket(AF_INET, SOCK_STREAM | flags, 0);
+	kfd = socket(s->domain, SOCK_STREAM | flags, 0);
 	if (kfd < 0)
 		return -errno;
-	ns = tsock_new(r.rt, r.inst);
+	ns = tsock_new(r.rt, r.inst, s->domain);
 	if (!ns) {
 		close(kfd);
 		return -ENOMEM;
@@ -550,7 +569,11 @@ int tcp_sock_accept(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len,
 		attach(ns, c);
 		nu->started = true;
 		nu->sstate = TSS_CONNECTED;
-		sock_sin_of(&peer, &c->raddr, c->rport);
+		peerlen = sock_addr_make(s->domain, &c->raddr, c->rport,
+					 c->raddr.family == SKIFF_AF_INET6 && ip6_is_link_local(c->raddr.v6)
+						 ? sock_ifindex_to_kernel(r.st, c->scope_ifindex)
+						 : 0,
+					 &peer);
 	}
 	rt_unlock(r.rt, r.inst);
 	if (rc) {
@@ -567,7 +590,7 @@ int tcp_sock_accept(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len,
 		return rc;
 	}
 	if (addr) {
-		rc = sock_addr_out(&peer, sizeof(peer), addr, len);
+		rc = sock_addr_out(&peer, (int)peerlen, addr, len);
 		if (rc < 0) {
 			struct skiff_fd *e = fdt_remove(kfd);
 			saved = rc;
@@ -880,20 +903,29 @@ int tcp_sock_shutdown(struct skiff_sock *s, int how)
 	return rc;
 }
 
+/* The interface a link-local TCB's scope_id names. */
+static int scope_of(const struct skiff_tcp_sock *sk) { return sk->scope_ifindex >= 0 ? sk->scope_ifindex : sk->bound_ifindex; }
+
 int tcp_sock_getsockname(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage sa;
+	socklen_t sl;
 	struct skiff_tcp_sock *sk;
 	rt_lock(s->rt, s->instance);
 	sk = tcb(s->dp);
-	sock_sin_of(&sin, sk ? &sk->laddr : NULL, sk && sk->bound ? sk->lport : 0);
+	sl = sock_addr_make(s->domain, sk ? &sk->laddr : NULL, sk && sk->bound ? sk->lport : 0,
+			    sk && sk->laddr.family == SKIFF_AF_INET6 && ip6_is_link_local(sk->laddr.v6)
+				    ? sock_ifindex_to_kernel(rt_stack(s->rt, s->instance), scope_of(sk))
+				    : 0,
+			    &sa);
 	rt_unlock(s->rt, s->instance);
-	return sock_addr_out(&sin, sizeof(sin), addr, len);
+	return sock_addr_out(&sa, (int)sl, addr, len);
 }
 
 int tcp_sock_getpeername(struct skiff_sock *s, struct sockaddr *addr, socklen_t *len)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage sa;
+	socklen_t sl = 0;
 	struct skiff_tcp_sock *sk;
 	bool ok;
 	rt_lock(s->rt, s->instance);
@@ -901,9 +933,13 @@ int tcp_sock_getpeername(struct skiff_sock *s, struct sockaddr *addr, socklen_t 
 	ok = sk && sk->rport && sk->state != SKIFF_TCP_CLOSED && sk->state != SKIFF_TCP_SYN_SENT &&
 	     sk->state != SKIFF_TCP_LISTEN;
 	if (ok)
-		sock_sin_of(&sin, &sk->raddr, sk->rport);
+		sl = sock_addr_make(s->domain, &sk->raddr, sk->rport,
+				    sk->raddr.family == SKIFF_AF_INET6 && ip6_is_link_local(sk->raddr.v6)
+					    ? sock_ifindex_to_kernel(rt_stack(s->rt, s->instance), scope_of(sk))
+					    : 0,
+				    &sa);
 	rt_unlock(s->rt, s->instance);
-	return ok ? sock_addr_out(&sin, sizeof(sin), addr, len) : -ENOTCONN;
+	return ok ? sock_addr_out(&sa, (int)sl, addr, len) : -ENOTCONN;
 }
 
 /* ---- skiff.h entry points that only TCP has ---- */

@@ -2,8 +2,12 @@
  * sock_udp.c and sock_tcp.c (see sockaddr.h). */
 #include "sockaddr.h"
 
+#include "dataplane/stack.h"
+#include "dataplane/wire_ip6.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +49,73 @@ void sock_sin_of(struct sockaddr_in *sin, const struct skiff_addr *a, uint16_t p
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(port);
 	sin->sin_addr.s_addr = htonl(a && a->family == SKIFF_AF_INET ? a->v4 : 0);
+}
+
+int sock_addr_parse(int domain, const struct sockaddr_storage *ss, socklen_t len, struct skiff_addr *a,
+		    uint16_t *port, uint32_t *scope)
+{
+	*scope = 0;
+	if (domain == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		if (len < 24) /* SIN6_LEN_RFC2133: before sin6_scope_id existed */
+			return -EINVAL;
+		if (s6->sin6_family != AF_INET6)
+			return -EAFNOSUPPORT;
+		*a = ip6_addr_make(s6->sin6_addr.s6_addr);
+		*port = ntohs(s6->sin6_port);
+		if (len >= sizeof(*s6))
+			*scope = s6->sin6_scope_id;
+		return 0;
+	}
+	{
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		if (len < sizeof(*sin))
+			return -EINVAL;
+		if (sin->sin_family != AF_INET)
+			return -EAFNOSUPPORT;
+		*a = skiff_addr_v4(ntohl(sin->sin_addr.s_addr));
+		*port = ntohs(sin->sin_port);
+		return 0;
+	}
+}
+
+socklen_t sock_addr_make(int domain, const struct skiff_addr *a, uint16_t port, uint32_t scope,
+			 struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (domain == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		if (a && a->family == SKIFF_AF_INET6) {
+			memcpy(s6->sin6_addr.s6_addr, a->v6, 16);
+			if (ip6_is_link_local(a->v6) ||
+			    (ip6_is_multicast(a->v6) && ip6_mcast_scope(a->v6) <= IP6_SCOPE_LINK))
+				s6->sin6_scope_id = scope;
+		} else if (a && a->family == SKIFF_AF_INET && a->v4) {
+			ip6_make_v4mapped(a->v4, s6->sin6_addr.s6_addr);
+		}
+		return sizeof(*s6);
+	}
+	sock_sin_of((struct sockaddr_in *)ss, a, port);
+	return sizeof(struct sockaddr_in);
+}
+
+int sock_ifindex_from_kernel(struct skiff_stack *st, uint32_t kifindex)
+{
+	char name[IF_NAMESIZE];
+	if (!kifindex || !if_indextoname(kifindex, name))
+		return -1;
+	for (int i = 0; i < SKIFF_MAX_IFACES; i++)
+		if (st->ifaces[i].used && !strcmp(st->ifaces[i].name, name))
+			return i;
+	return -1;
+}
+
+uint32_t sock_ifindex_to_kernel(struct skiff_stack *st, int ifindex)
+{
+	struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
+	return ifc ? if_nametoindex(ifc->name) : 0;
 }
 
 bool sock_may_bind_port(uint16_t port)

@@ -7,7 +7,7 @@ PKGS=(
   meson ninja-build pkg-config gcc g++ clang llvm libclang-rt-14-dev
   libcmocka-dev libbenchmark-dev
   libdpdk-dev libbpf-dev libxdp-dev bpftool
-  python3 python3-scapy tshark iproute2 ethtool iputils-ping sockperf
+  python3 python3-scapy tshark tcpdump iproute2 ethtool iputils-ping sockperf
   iperf3 nginx-light redis-server redis-tools wrk curl libpython3.11-testsuite
 )
 

@@ -23,8 +23,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: skiff run [--config FILE] [--] PROGRAM [ARGS...]\n"
-		   "  runs PROGRAM with its AF_INET sockets on skiff wherever their traffic crosses a\n"
-		   "  configured interface (FILE, else $SKIFF_CONFIG; SKIFF_* variables override it)\n");
+		   "  runs PROGRAM with its AF_INET/AF_INET6 sockets (TCP, UDP, raw, ping) and its AF_PACKET\n"
+		   "  sockets on skiff wherever their traffic crosses a configured interface (FILE, else\n"
+		   "  $SKIFF_CONFIG; SKIFF_* variables override it). SKIFF_BOOT_EARLY=1 brings the stack up\n"
+		   "  before main (programs that drop capabilities first, such as ping)\n");
 }
 
 static int find_preload(char *out, size_t len)
