@@ -118,6 +118,8 @@ struct skiff_iface {
 	uint8_t mac[6];
 	uint16_t mtu;
 	uint16_t vlan_id;            /* 0: untagged */
+	uint32_t ext_ifindex;        /* the host's index for this interface (scope_id, sll_ifindex,
+				      * pktinfo), set by whoever opened the device; 0: unknown */
 	uint32_t caps;               /* SKIFF_DEV_CAP_* of the driver */
 	struct skiff_pool *pool;     /* frames for output on this interface */
 	struct skiff_if_addr4 v4[SKIFF_MAX_IF_ADDRS];

@@ -25,6 +25,7 @@
 #include "dataplane/stack.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include "runtime.h"
 #include "drivers/driver.h"
 #include "skiff/skiff.h"
@@ -204,6 +205,9 @@ int skiff_boot_open(const struct skiff_config *c, struct skiff_boot **out, char 
 			snprintf(err, errlen, "interface %s: %s", f->name, strerror(-rc));
 			goto fail;
 		}
+		/* the kernel's index of the interface of that name, for scope_id and
+		 * pktinfo (a DPDK label that is no kernel interface: 0) */
+		skiff_stack_iface(b->st, ifx)->ext_ifindex = if_nametoindex(f->name);
 		for (unsigned k = 0; k < f->naddrs; k++) {
 #ifdef SKIFF_HAVE_AFXDP
 			if (b->steer[i] && (rc = skiff_xdp_steer_add_ip4(b->steer[i], f->addrs[k].addr)) != 0) {

@@ -104,7 +104,12 @@ socklen_t sock_addr_make(int domain, const struct skiff_addr *a, uint16_t port, 
 int sock_ifindex_from_kernel(struct skiff_stack *st, uint32_t kifindex)
 {
 	char name[IF_NAMESIZE];
-	if (!kifindex || !if_indextoname(kifindex, name))
+	if (!kifindex)
+		return -1;
+	for (int i = 0; i < SKIFF_MAX_IFACES; i++) /* boot recorded it: no syscall */
+		if (st->ifaces[i].used && st->ifaces[i].ext_ifindex == kifindex)
+			return i;
+	if (!if_indextoname(kifindex, name))
 		return -1;
 	for (int i = 0; i < SKIFF_MAX_IFACES; i++)
 		if (st->ifaces[i].used && !strcmp(st->ifaces[i].name, name))
@@ -115,7 +120,9 @@ int sock_ifindex_from_kernel(struct skiff_stack *st, uint32_t kifindex)
 uint32_t sock_ifindex_to_kernel(struct skiff_stack *st, int ifindex)
 {
 	struct skiff_iface *ifc = skiff_stack_iface(st, ifindex);
-	return ifc ? if_nametoindex(ifc->name) : 0;
+	if (!ifc)
+		return 0;
+	return ifc->ext_ifindex ? ifc->ext_ifindex : if_nametoindex(ifc->name);
 }
 
 bool sock_may_bind_port(uint16_t port)
