@@ -181,12 +181,41 @@ static int do_leave(struct skiff_sock *s, uint32_t group, const struct ifref *r)
 	return rc;
 }
 
-static bool has_src(const struct skiff_addr *l, unsigned n, uint32_t a)
+/* ip_mc_source / ip6_mc_source on membership i of owner (instance lock held):
+ * Linux's checks in its order, then the change. max_msf: the per-socket source
+ * limit (IGMP 10, MLD 64). */
+int sock_mcast_source_change(struct skiff_stack *st, int i, uint64_t owner, const struct skiff_addr *g, int op,
+			     const struct skiff_addr *a, unsigned max_msf, uint64_t now)
 {
-	for (unsigned k = 0; k < n; k++)
-		if (l[k].v4 == a)
-			return true;
-	return false;
+	struct skiff_addr l[SOCK_MCAST_MAX_MSF + 1];
+	unsigned n = 0;
+	int mode = 0;
+	bool have, listed = false;
+
+	if (max_msf > SOCK_MCAST_MAX_MSF)
+		max_msf = SOCK_MCAST_MAX_MSF;
+	have = skiff_mcast_get_filter(st, i, owner, g, &mode, l, max_msf + 1, &n) == 0;
+	if (n > max_msf + 1)
+		n = max_msf + 1;
+	for (unsigned k = 0; k < n && !listed; k++)
+		listed = skiff_addr_eq(&l[k], a);
+	if (!have && op != MCAST_SRC_ADD)
+		return -EINVAL; /* must have a prior join */
+	if (op == MCAST_SRC_ADD && have && mode == MCAST_MODE_EXCLUDE)
+		/* an ASM join with no sources switches to INCLUDE{src} (Linux: "allow mode
+		 * switches for empty-set filters") */
+		return n ? -EINVAL : skiff_mcast_set_filter(st, i, owner, g, MCAST_MODE_INCLUDE, a, 1, now);
+	if (op == MCAST_SRC_DROP && mode == MCAST_MODE_EXCLUDE)
+		return n ? -EINVAL : -EADDRNOTAVAIL;
+	if ((op == MCAST_SRC_BLOCK || op == MCAST_SRC_UNBLOCK) && mode == MCAST_MODE_INCLUDE)
+		return -EINVAL;
+	if ((op == MCAST_SRC_ADD || op == MCAST_SRC_BLOCK) && have && listed)
+		return -EADDRNOTAVAIL;
+	if ((op == MCAST_SRC_DROP || op == MCAST_SRC_UNBLOCK) && !listed)
+		return -EADDRNOTAVAIL;
+	if ((op == MCAST_SRC_ADD || op == MCAST_SRC_BLOCK) && n >= max_msf)
+		return -ENOBUFS;
+	return skiff_mcast_source(st, i, owner, g, op, a, now);
 }
 
 /* ip_mc_source (with the join of IP_ADD_SOURCE_MEMBERSHIP folded in). */
@@ -194,10 +223,8 @@ static int do_source(struct skiff_sock *s, int op, uint32_t group, uint32_t src,
 {
 	struct skiff_stack *st = rt_stack(s->rt, s->instance);
 	uint64_t owner = udp_mcast_owner(s->dp), now;
-	struct skiff_addr g = skiff_addr_v4(group), a = skiff_addr_v4(src), l[LINUX_IGMP_MAX_MSF + 1];
-	unsigned n = 0;
-	int i, rc, mode = 0;
-	bool have;
+	struct skiff_addr g = skiff_addr_v4(group), a = skiff_addr_v4(src);
+	int i, rc;
 
 	if (!ip4_is_multicast(group))
 		return -EINVAL;
@@ -208,28 +235,7 @@ static int do_source(struct skiff_sock *s, int op, uint32_t group, uint32_t src,
 		rc = -ENODEV;
 		goto out;
 	}
-	have = skiff_mcast_get_filter(st, i, owner, &g, &mode, l, LINUX_IGMP_MAX_MSF + 1, &n) == 0;
-	if (n > LINUX_IGMP_MAX_MSF + 1)
-		n = LINUX_IGMP_MAX_MSF + 1;
-	if (!have && op != MCAST_SRC_ADD) {
-		rc = -EINVAL;
-	} else if (op == MCAST_SRC_ADD && have && mode == MCAST_MODE_EXCLUDE) {
-		/* an ASM join with no sources switches to INCLUDE{src} (Linux: "allow mode
-		 * switches for empty-set filters") */
-		rc = n ? -EINVAL : skiff_mcast_set_filter(st, i, owner, &g, MCAST_MODE_INCLUDE, &a, 1, now);
-	} else if (op == MCAST_SRC_DROP && mode == MCAST_MODE_EXCLUDE) {
-		rc = n ? -EINVAL : -EADDRNOTAVAIL;
-	} else if ((op == MCAST_SRC_BLOCK || op == MCAST_SRC_UNBLOCK) && mode == MCAST_MODE_INCLUDE) {
-		rc = -EINVAL;
-	} else if ((op == MCAST_SRC_ADD || op == MCAST_SRC_BLOCK) && have && has_src(l, n, src)) {
-		rc = -EADDRNOTAVAIL;
-	} else if ((op == MCAST_SRC_DROP || op == MCAST_SRC_UNBLOCK) && !has_src(l, n, src)) {
-		rc = -EADDRNOTAVAIL;
-	} else if ((op == MCAST_SRC_ADD || op == MCAST_SRC_BLOCK) && n >= LINUX_IGMP_MAX_MSF) {
-		rc = -ENOBUFS;
-	} else {
-		rc = skiff_mcast_source(st, i, owner, &g, op, &a, now);
-	}
+	rc = sock_mcast_source_change(st, i, owner, &g, op, &a, LINUX_IGMP_MAX_MSF, now);
 	if (rc == 0)
 		changed(s, now);
 out:

@@ -26,6 +26,7 @@
  *   int, any value is a boolean. getsockopt of the three: an int (truncated to
  *   the buffer); the membership options cannot be read (ENOPROTOOPT).
  */
+#include "sock_mcast.h"
 #include "sock_mcast6.h"
 
 #include <errno.h>
@@ -152,23 +153,13 @@ static int do_leave(struct skiff_sock *s, const uint8_t *group, unsigned kidx)
 	return rc;
 }
 
-static bool has_src(const struct skiff_addr *l, unsigned n, const uint8_t *a)
-{
-	for (unsigned k = 0; k < n; k++)
-		if (!memcmp(l[k].v6, a, 16))
-			return true;
-	return false;
-}
-
 /* do_ipv6_mcast_group_source + ip6_mc_source. */
 static int do_source(struct skiff_sock *s, int op, const uint8_t *group, const uint8_t *src, unsigned kidx)
 {
 	struct skiff_stack *st = rt_stack(s->rt, s->instance);
 	uint64_t owner = udp_mcast_owner(s->dp), now;
-	struct skiff_addr g = ip6_addr_make(group), a = ip6_addr_make(src), l[LINUX_MLD_MAX_MSF + 1];
-	unsigned n = 0;
-	int i, rc, mode = 0;
-	bool have;
+	struct skiff_addr g = ip6_addr_make(group), a = ip6_addr_make(src);
+	int i, rc;
 
 	if (!ip6_is_multicast(group))
 		return -EINVAL;
@@ -184,28 +175,7 @@ static int do_source(struct skiff_sock *s, int op, const uint8_t *group, const u
 		if (k >= 0)
 			i = k;
 	}
-	have = skiff_mcast_get_filter(st, i, owner, &g, &mode, l, LINUX_MLD_MAX_MSF + 1, &n) == 0;
-	if (n > LINUX_MLD_MAX_MSF + 1)
-		n = LINUX_MLD_MAX_MSF + 1;
-	if (!have && op != MCAST_SRC_ADD) {
-		rc = -EINVAL; /* must have a prior join */
-	} else if (op == MCAST_SRC_ADD && have && mode == MCAST_MODE_EXCLUDE) {
-		/* an ASM join with no sources switches to INCLUDE{src} ("allow mode
-		 * switches for empty-set filters") */
-		rc = n ? -EINVAL : skiff_mcast_set_filter(st, i, owner, &g, MCAST_MODE_INCLUDE, &a, 1, now);
-	} else if (op == MCAST_SRC_DROP && mode == MCAST_MODE_EXCLUDE) {
-		rc = n ? -EINVAL : -EADDRNOTAVAIL;
-	} else if ((op == MCAST_SRC_BLOCK || op == MCAST_SRC_UNBLOCK) && mode == MCAST_MODE_INCLUDE) {
-		rc = -EINVAL;
-	} else if ((op == MCAST_SRC_ADD || op == MCAST_SRC_BLOCK) && have && has_src(l, n, src)) {
-		rc = -EADDRNOTAVAIL;
-	} else if ((op == MCAST_SRC_DROP || op == MCAST_SRC_UNBLOCK) && !has_src(l, n, src)) {
-		rc = -EADDRNOTAVAIL;
-	} else if ((op == MCAST_SRC_ADD || op == MCAST_SRC_BLOCK) && n >= LINUX_MLD_MAX_MSF) {
-		rc = -ENOBUFS;
-	} else {
-		rc = skiff_mcast_source(st, i, owner, &g, op, &a, now);
-	}
+	rc = sock_mcast_source_change(st, i, owner, &g, op, &a, LINUX_MLD_MAX_MSF, now);
 	if (rc == 0)
 		changed(s, now);
 out:
