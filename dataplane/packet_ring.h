@@ -1,9 +1,12 @@
 /* packet_ring.h — a TPACKET_V3 receive ring (PACKET_RX_RING) filled by skiff as
  * the kernel's tpacket_rcv fills it, for libpcap's memory-mapped capture.
  *
- * Who owns what: the ring's memory is the kernel's (the reserved kernel packet
- * socket created it with PACKET_RX_RING and never receives anything itself);
- * the socket layer maps it and hands its address and geometry here. skiff then
+ * Who owns what: the socket layer lets the kernel judge the PACKET_RX_RING
+ * request (its errnos), then maps a memfd of that geometry — the program's mmap
+ * of the socket maps the same memfd — and hands its address here; the layout
+ * is wire_tpacket.h's (the kernel's ABI, checked against it at compile time in
+ * the socket layer). A ring the kernel itself owned would not do: its
+ * block-retire timer closes blocks it believes are its own. skiff
  * writes blocks exactly as net/packet/af_packet.c does (prb_open_block,
  * prb_fill_curr_block, prb_close_block, tpacket_rcv's V3 case, the retire
  * timer): a block is opened, filled with tpacket3_hdr + sockaddr_ll + frame

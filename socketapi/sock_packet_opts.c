@@ -15,14 +15,59 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dataplane/wire_tpacket.h"
 #include "runtime.h"
 #include "sock_packet_int.h"
+
+/* The dataplane writes the ring from its own copy of the layout
+ * (wire_tpacket.h): it must be the kernel's, field for field. */
+#define SAME_FIELD(a, b, f) \
+	_Static_assert(offsetof(struct a, f) == offsetof(struct b, f) && \
+			       sizeof(((struct a *)0)->f) == sizeof(((struct b *)0)->f), \
+		       #a "." #f " differs from the kernel's")
+_Static_assert(sizeof(struct tpw_block_desc) == sizeof(struct tpacket_block_desc), "tpacket_block_desc size");
+_Static_assert(sizeof(struct tpw3_hdr) == sizeof(struct tpacket3_hdr), "tpacket3_hdr size");
+_Static_assert(sizeof(struct tpw_sockaddr_ll) == sizeof(struct sockaddr_ll), "sockaddr_ll size");
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, version);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, offset_to_priv);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.block_status);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.num_pkts);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.offset_to_first_pkt);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.blk_len);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.seq_num);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.ts_first_pkt);
+SAME_FIELD(tpw_block_desc, tpacket_block_desc, hdr.bh1.ts_last_pkt);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_next_offset);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_sec);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_nsec);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_snaplen);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_len);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_status);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_mac);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, tp_net);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, hv1.tp_vlan_tci);
+SAME_FIELD(tpw3_hdr, tpacket3_hdr, hv1.tp_vlan_tpid);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_family);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_protocol);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_ifindex);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_hatype);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_pkttype);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_halen);
+SAME_FIELD(tpw_sockaddr_ll, sockaddr_ll, sll_addr);
+_Static_assert(TPW_V3 == TPACKET_V3 && TPW_AF_PACKET == AF_PACKET && TPW_STATUS_USER == TP_STATUS_USER &&
+		       TPW_STATUS_LOSING == TP_STATUS_LOSING && TPW_STATUS_CSUMNOTREADY == TP_STATUS_CSUMNOTREADY &&
+		       TPW_STATUS_VLAN_VALID == TP_STATUS_VLAN_VALID && TPW_STATUS_BLK_TMO == TP_STATUS_BLK_TMO &&
+		       TPW_STATUS_VLAN_TPID_VALID == TP_STATUS_VLAN_TPID_VALID &&
+		       TPW_STATUS_TS_SOFTWARE == TP_STATUS_TS_SOFTWARE && TPW_STATUS_KERNEL == TP_STATUS_KERNEL,
+	       "TPACKET constants");
 
 static void remember(struct pk_state *ps, int level, int name, const void *val, socklen_t len)
 {
